@@ -1,0 +1,15 @@
+export * from './services.ts';
+export { createLogger, REDACTED_PATHS, type Logger } from './log.ts';
+export { deterministicId, newId, isUuid } from './ids.ts';
+export { money, type Money } from './money.ts';
+export { ROLE_SCOPES, scopesForRoles, type Role } from './auth/roles.ts';
+export { ANONYMOUS, hasScope, canAccessOwned, type Viewer } from './auth/viewer.ts';
+export * from './auth/internalSignature.ts';
+export * from './graphql/errors.ts';
+export * from './graphql/pagination.ts';
+export { loaderById, loaderByGroup } from './graphql/loaders.ts';
+export { applyAuthDirectives, checkRule } from './graphql/authDirectives.ts';
+export { SHARED_SDL, subgraphSdl, subgraphTypeDefs } from './graphql/typeDefs.ts';
+export { createHttpApp, listen, closeServer, sendJson, readBody, HttpError, type Route } from './http/server.ts';
+export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions } from './subgraph/createSubgraphServer.ts';
+export type { BaseRequestContext } from './subgraph/context.ts';

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { DocumentNode } from 'graphql';
+import { createHttpApp, closeServer, HttpError, listen, sendJson, type Route } from '../http/server.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { internalSecret, verifyIdentity } from '../auth/internalSignature.ts';
+import { applyAuthDirectives } from '../graphql/authDirectives.ts';
+import { createErrorMasker } from '../graphql/errors.ts';
+import type { SubgraphName } from '../services.ts';
+import type { BaseRequestContext } from './context.ts';
+
+export interface SubgraphServerOptions<Ctx extends BaseRequestContext> {
+  name: SubgraphName;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<any> | GraphQLResolverMap<any>[];
+  /** Adds the subgraph's own per-request state (DataLoaders, services) to the base context. */
+  createContext: (base: BaseRequestContext) => Ctx | Promise<Ctx>;
+  /** Extra HTTP routes (JWKS, webhooks). They bypass the gateway signature check: guard them yourself. */
+  routes?: Route[];
+  /** Readiness probe, e.g. a database ping. */
+  ready?: () => Promise<unknown>;
+  /** Release resources (database pools, consumers) when the server closes. */
+  onClose?: () => Promise<unknown>;
+  log?: Logger;
+  /** Shared HMAC secret; requests without a valid gateway signature are refused. */
+  secret?: string;
+}
+
+export interface SubgraphServer {
+  name: SubgraphName;
+  apollo: ApolloServer<any>;
+  http: http.Server;
+  log: Logger;
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Builds (but does not start listening) one subgraph: schema, auth, error masking, health and the HTTP server. */
+export async function createSubgraphServer<Ctx extends BaseRequestContext>(options: SubgraphServerOptions<Ctx>): Promise<SubgraphServer> {
+  const log = options.log ?? createLogger(options.name);
+  const secret = options.secret ?? internalSecret();
+  const schema = applyAuthDirectives(
+    buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as any }]),
+    (ctx: BaseRequestContext) => ctx.viewer,
+  );
+  const apollo = new ApolloServer<Ctx>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorMasker(log),
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+
+  const health: Route[] = [
+    { method: 'GET', path: '/health', handle: (_req, res) => sendJson(res, 200, { status: 'ok', service: options.name }) },
+    {
+      method: 'GET',
+      path: '/ready',
+      handle: async (_req, res) => {
+        try {
+          await options.ready?.();
+          sendJson(res, 200, { status: 'ready', service: options.name });
+        } catch {
+          sendJson(res, 503, { status: 'unavailable', service: options.name });
+        }
+      },
+    },
+  ];
+
+  const httpServer = createHttpApp<Ctx>({
+    apollo,
+    routes: [...health, ...(options.routes ?? [])],
+    context: async (req) => {
+      const verified = verifyIdentity((h) => req.headers[h] as string | undefined, secret);
+      if (!verified.ok) throw new HttpError(401, `Subgraphs are reachable only through the gateway: ${verified.reason}`, 'UNAUTHENTICATED');
+      const requestId = (req.headers['x-request-id'] as string) || randomUUID();
+      return options.createContext({ requestId, viewer: verified.viewer, log: log.child({ requestId }) });
+    },
+  });
+
+  return {
+    name: options.name,
+    apollo,
+    http: httpServer,
+    log,
+    listen: (port, host) => listen(httpServer, port, host),
+    async close() {
+      await closeServer(httpServer);
+      await apollo.stop();
+      await options.onClose?.();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createTestDatabase, testServerUrl, type TestDatabase } from './testDatabase.ts';
+export { gatewayHeaders, postGraphQL } from './client.ts';

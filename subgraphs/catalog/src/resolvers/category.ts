@@ -1,0 +1,10 @@
+import type { CategoryResolvers } from '../generated/graphql.ts';
+import { breadcrumbs, categoryProducts } from '../services/categories.ts';
+
+export const Category: CategoryResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.category.load(ref.id),
+  parent: (c, _, ctx) => (c.parentId ? ctx.loaders.category.load(c.parentId) : null),
+  children: (c, _, ctx) => ctx.loaders.childrenByCategory.load(c.id),
+  breadcrumbs: (c, _, ctx) => breadcrumbs(ctx, c),
+  products: (c, args, ctx) => categoryProducts(ctx, c, args),
+};

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { SUBGRAPH_NAMES, subgraphUrl, internalSecret, type SubgraphName } from '@storefront/shared';
+
+export interface GatewayConfig {
+  port: number;
+  supergraphSdl: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  /** Development mode keeps Sandbox and introspection; production turns both off. */
+  production: boolean;
+  secret: string;
+  jwksUrl: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  /** Per-fetch timeout to subgraphs. */
+  subgraphTimeoutMs: number;
+}
+
+const DEFAULT_SUPERGRAPH = new URL('../../schema/supergraph.graphql', import.meta.url);
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphUrl(n, env)])) as Record<SubgraphName, string>;
+  return {
+    port: Number(env.GATEWAY_PORT ?? env.PORT ?? 4000),
+    supergraphSdl: readFileSync(env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH, 'utf8'),
+    subgraphUrls,
+    production: env.NODE_ENV === 'production',
+    secret: internalSecret(env),
+    jwksUrl: env.JWKS_URL ?? new URL('/.well-known/jwks.json', subgraphUrls.identity).toString(),
+    jwtIssuer: env.JWT_ISSUER ?? 'storefront-identity',
+    jwtAudience: env.JWT_AUDIENCE ?? 'storefront',
+    subgraphTimeoutMs: Number(env.SUBGRAPH_TIMEOUT_MS ?? 10_000),
+  };
+}

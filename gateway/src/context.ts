@@ -1,0 +1,7 @@
+import type { Viewer } from '@storefront/shared';
+
+export interface GatewayContext {
+  requestId: string;
+  viewer: Viewer;
+  clientIp?: string;
+}

@@ -1,0 +1,33 @@
+/** A domain event as it travels between services. Consumers dedupe on `id`. */
+export interface DomainEvent<P = Record<string, unknown>> {
+  id: string;
+  type: string;
+  aggregateId: string;
+  payload: P;
+  occurredAt: string;
+  /** The subgraph whose outbox produced it. */
+  source: string;
+}
+
+export type EventHandler = (event: DomainEvent) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Consumer group: every group receives every event once; members of a group share the work. */
+  group: string;
+  /** This process's name inside the group. */
+  consumer: string;
+  /** Only these event types reach the handler (others are acknowledged and skipped). */
+  types?: string[];
+  handler: EventHandler;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** Where events go after the outbox: Redis Streams in production, in-process in embedded mode. */
+export interface EventTransport {
+  publish(events: DomainEvent[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}

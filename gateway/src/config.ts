@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { SubscriptionLimits } from './subscriptions/server.ts';
 import { SUBGRAPH_NAMES, subgraphUrl, internalSecret, type SubgraphName } from '@storefront/shared';
 
 export interface GatewayConfig {
@@ -13,6 +14,7 @@ export interface GatewayConfig {
   jwtAudience: string;
   /** Per-fetch timeout to subgraphs. */
   subgraphTimeoutMs: number;
+  subscriptionLimits: Partial<SubscriptionLimits>;
 }
 
 const DEFAULT_SUPERGRAPH = new URL('../../schema/supergraph.graphql', import.meta.url);
@@ -29,5 +31,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     jwtIssuer: env.JWT_ISSUER ?? 'storefront-identity',
     jwtAudience: env.JWT_AUDIENCE ?? 'storefront',
     subgraphTimeoutMs: Number(env.SUBGRAPH_TIMEOUT_MS ?? 10_000),
+    subscriptionLimits: {
+      ...(env.MAX_SUBSCRIPTIONS_PER_CONNECTION ? { perConnection: Number(env.MAX_SUBSCRIPTIONS_PER_CONNECTION) } : {}),
+      ...(env.MAX_SUBSCRIPTIONS_PER_PROCESS ? { perProcess: Number(env.MAX_SUBSCRIPTIONS_PER_PROCESS) } : {}),
+    },
   };
 }

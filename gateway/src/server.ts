@@ -10,23 +10,23 @@ import type { GatewayContext } from './context.ts';
 import { SignedDataSource } from './dataSource.ts';
 import { JwksCache } from './auth/jwks.ts';
 import { createAuthenticator, identityApiKeyVerifier, type Authenticator } from './auth/authenticate.ts';
+import { attachGatewaySubscriptions } from './subscriptions/server.ts';
 
 export interface GatewayServer {
   apollo: ApolloServer<GatewayContext>;
   http: http.Server;
   log: Logger;
   authenticator: Authenticator;
+  subscriptions: ReturnType<typeof attachGatewaySubscriptions> | null;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
 
 /** Builds the gateway (not listening yet): the supergraph from a file, never introspection at run time. */
 export async function createGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<GatewayServer> {
-  const gateway = new ApolloGateway({
-    supergraphSdl: config.supergraphSdl,
-    buildService: ({ name }) => new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls], config.secret, config.subgraphTimeoutMs),
-    logger: log,
-  });
+  const buildService = ({ name }: { name: string }) =>
+    new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls], config.secret, config.subgraphTimeoutMs);
+  const gateway = new ApolloGateway({ supergraphSdl: config.supergraphSdl, buildService, logger: log });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,
@@ -60,13 +60,29 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
     },
   });
 
+  const subscriptions = /\btype Subscription\b/.test(config.supergraphSdl)
+    ? attachGatewaySubscriptions({
+        httpServer,
+        supergraphSdl: config.supergraphSdl,
+        serviceMap: Object.fromEntries(Object.keys(config.subgraphUrls).map((name) => [name, buildService({ name })])),
+        subgraphUrls: config.subgraphUrls,
+        secret: config.secret,
+        authenticator,
+        apollo,
+        log,
+        limits: config.subscriptionLimits,
+      })
+    : null;
+
   return {
     apollo,
+    subscriptions,
     http: httpServer,
     log,
     authenticator,
     listen: (port = config.port, host) => listen(httpServer, port, host),
     async close() {
+      await subscriptions?.close();
       await closeServer(httpServer);
       await apollo.stop();
     },

@@ -3,3 +3,4 @@ export { MemoryTransport } from './memoryTransport.ts';
 export { RedisStreamsTransport, EVENT_STREAM } from './redisTransport.ts';
 export { OutboxRelay, applyOnce, outboxEvent, type OutboxDb } from './outbox.ts';
 export { createEventTransport } from './transport.ts';
+export { LiveEvents } from './liveEvents.ts';

@@ -17,7 +17,7 @@ export class MemoryTransport implements EventTransport {
     let group = this.groups.get(options.group);
     if (!group) {
       // A new group starts from the beginning of this process's history, like XGROUP CREATE ... 0.
-      group = { offset: 0, members: new Set(), running: false };
+      group = { offset: options.from === 'latest' ? this.log.length : 0, members: new Set(), running: false };
       this.groups.set(options.group, group);
     }
     group.members.add(options);
@@ -25,6 +25,7 @@ export class MemoryTransport implements EventTransport {
     return {
       close: async () => {
         group!.members.delete(options);
+        if (options.ephemeral && group!.members.size === 0) this.groups.delete(options.group);
       },
     };
   }

@@ -65,7 +65,7 @@ export class RedisStreamsTransport implements EventTransport {
 
     const loop = async () => {
       try {
-        await reader.xgroup('CREATE', this.stream, options.group, '0', 'MKSTREAM');
+        await reader.xgroup('CREATE', this.stream, options.group, options.from === 'latest' ? '$' : '0', 'MKSTREAM');
       } catch (e: any) {
         if (!String(e?.message).includes('BUSYGROUP')) this.log?.warn({ err: e }, 'xgroup create failed');
       }
@@ -92,6 +92,7 @@ export class RedisStreamsTransport implements EventTransport {
         stopped = true;
         reader.disconnect();
         this.readers.delete(reader);
+        if (options.ephemeral) await this.publisher.xgroup('DESTROY', this.stream, options.group).catch(() => {});
       },
     };
   }

@@ -19,6 +19,10 @@ export interface SubscribeOptions {
   /** Only these event types reach the handler (others are acknowledged and skipped). */
   types?: string[];
   handler: EventHandler;
+  /** 'start' (default) replays what the group has not seen; 'latest' only what is published from now on. */
+  from?: 'start' | 'latest';
+  /** Delete the group when the subscription closes (per-instance broadcast groups). */
+  ephemeral?: boolean;
 }
 
 export interface Subscription {

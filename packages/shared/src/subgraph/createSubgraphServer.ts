@@ -12,6 +12,7 @@ import { applyAuthDirectives } from '../graphql/authDirectives.ts';
 import { createErrorMasker } from '../graphql/errors.ts';
 import type { SubgraphName } from '../services.ts';
 import type { BaseRequestContext } from './context.ts';
+import { attachSubscriptions } from './subscriptions.ts';
 
 export interface SubgraphServerOptions<Ctx extends BaseRequestContext> {
   name: SubgraphName;
@@ -28,6 +29,8 @@ export interface SubgraphServerOptions<Ctx extends BaseRequestContext> {
   log?: Logger;
   /** Shared HMAC secret; requests without a valid gateway signature are refused. */
   secret?: string;
+  /** Serve the schema's Subscription fields over graphql-ws at /graphql. */
+  subscriptions?: boolean;
 }
 
 export interface SubgraphServer {
@@ -83,6 +86,10 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
     },
   });
 
+  const ws = options.subscriptions
+    ? attachSubscriptions({ httpServer, schema, secret, log, createContext: options.createContext })
+    : null;
+
   return {
     name: options.name,
     apollo,
@@ -90,6 +97,7 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
     log,
     listen: (port, host) => listen(httpServer, port, host),
     async close() {
+      await ws?.close();
       await closeServer(httpServer);
       await apollo.stop();
       await options.onClose?.();

@@ -78,6 +78,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const base = await server.listen(port);
     ports.set(name, Number(new URL(base).port));
     subgraphUrls[name] = `${base}/graphql`;
+    // Subgraphs that call each other (cart asks catalog for prices) find their peers here.
+    process.env[`${name.toUpperCase()}_URL`] = subgraphUrls[name];
     servers.set(name, server);
   }
   for (const name of SUBGRAPH_NAMES) await startSubgraph(name);

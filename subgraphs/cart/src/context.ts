@@ -1,0 +1,26 @@
+import type { BaseRequestContext } from '@storefront/shared';
+import type { CartDb } from './db.ts';
+import type { CatalogClient } from './clients/catalog.ts';
+import { createLoaders, type CartLoaders } from './loaders.ts';
+
+export interface CartContext extends BaseRequestContext {
+  db: CartDb;
+  loaders: CartLoaders;
+  /** Prices and availability of variants, asked of the catalog subgraph. */
+  catalog: CatalogClient;
+  now: () => Date;
+}
+
+export interface CartContextDeps {
+  db: CartDb;
+  catalog: CatalogClient;
+  now?: () => Date;
+}
+
+export const createCartContext = (deps: CartContextDeps) => (base: BaseRequestContext): CartContext => ({
+  ...base,
+  db: deps.db,
+  loaders: createLoaders(deps.db),
+  catalog: deps.catalog,
+  now: deps.now ?? (() => new Date()),
+});

@@ -1,0 +1,86 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { decodeCursor, encodeCursor, newId, pageSize, ROLE_SCOPES, toConnection } from '@storefront/shared';
+import type { ApiClientModel } from '../generated/prisma/models.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { RateTier } from '../generated/graphql.ts';
+import type { IdentityContext } from '../context.ts';
+import type { IdentityDb } from '../db.ts';
+import { fail, text, type IdentityUserError } from './common.ts';
+import { randomToken, sha256 } from './tokens.ts';
+
+/** Scopes a partner may be granted: anything a role grants, except managing API clients itself. */
+export const GRANTABLE_CLIENT_SCOPES: ReadonlySet<string> = new Set(
+  Object.values(ROLE_SCOPES).flat().filter((s) => s !== 'clients:write'),
+);
+
+const CURSOR_KIND = 'apiClient:newest';
+const cursorOf = (c: ApiClientModel) => encodeCursor(CURSOR_KIND, [c.createdAt.toISOString(), c.id]);
+
+export async function createApiClient(ctx: IdentityContext, input: { name: string; scopes: string[]; rateTier?: RateTier | null }) {
+  const errors: IdentityUserError[] = [];
+  const name = text(input.name, 'name', 100);
+  if ('error' in name) errors.push(name.error);
+  const scopes = [...new Set(input.scopes.map((s) => s.trim()))];
+  if (scopes.length === 0) errors.push(fail('INVALID_SCOPE', 'Grant at least one scope.', ['scopes']));
+  input.scopes.forEach((s, i) => {
+    if (!GRANTABLE_CLIENT_SCOPES.has(s.trim())) errors.push(fail('INVALID_SCOPE', `Unknown or ungrantable scope: ${s.slice(0, 64)}`, ['scopes', String(i)]));
+  });
+  if (errors.length) return { apiClient: null, clientSecret: null, userErrors: errors };
+
+  const clientSecret = randomToken('sfs');
+  const apiClient = await ctx.db.apiClient.create({
+    data: {
+      id: newId(),
+      name: (name as { value: string }).value,
+      clientId: `sfc_${randomBytes(12).toString('base64url')}`,
+      secretHash: sha256(clientSecret),
+      scopes,
+      rateTier: input.rateTier ?? 'STANDARD',
+      createdById: ctx.viewer.userId ?? null,
+    },
+  });
+  ctx.log.info({ apiClientId: apiClient.id, clientId: apiClient.clientId, by: ctx.viewer.userId }, 'api client created');
+  return { apiClient, clientSecret, userErrors: [] };
+}
+
+export async function revokeApiClient(ctx: IdentityContext, input: { id: string }) {
+  const existing = await ctx.db.apiClient.findUnique({ where: { id: input.id } });
+  if (!existing) return { apiClient: null, userErrors: [fail('NOT_FOUND', 'API client not found.', ['id'])] };
+  const apiClient = existing.revokedAt ? existing : await ctx.db.apiClient.update({ where: { id: existing.id }, data: { revokedAt: new Date() } });
+  ctx.log.info({ apiClientId: apiClient.id, clientId: apiClient.clientId, by: ctx.viewer.userId }, 'api client revoked');
+  return { apiClient, userErrors: [] };
+}
+
+/** Newest first, keyset-paginated on (createdAt, id). */
+export async function listApiClients(ctx: IdentityContext, input: { first?: number | null; after?: string | null }) {
+  const limit = pageSize(input.first);
+  const after = decodeCursor(CURSOR_KIND, input.after, 2);
+  const keyset: Prisma.ApiClientWhereInput | undefined = after
+    ? { OR: [{ createdAt: { lt: new Date(String(after[0])) } }, { createdAt: new Date(String(after[0])), id: { lt: String(after[1]) } }] }
+    : undefined;
+  const [rows, totalCount] = await Promise.all([
+    ctx.db.apiClient.findMany({ where: keyset, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit + 1 }),
+    ctx.db.apiClient.count(),
+  ]);
+  return { ...toConnection(rows, limit, cursorOf, !!after), totalCount };
+}
+
+export interface VerifiedClient {
+  clientId: string;
+  name: string;
+  scopes: string[];
+  rateTier: RateTier;
+}
+
+const PLACEHOLDER_HASH = sha256('no-such-client');
+
+/** The client's grants when (clientId, secret) match an unrevoked client; null otherwise. Constant-time on the secret. */
+export async function verifyClientCredentials(db: IdentityDb, clientId: string, secret: string): Promise<VerifiedClient | null> {
+  if (clientId.length > 100 || secret.length > 200) return null;
+  const row = await db.apiClient.findUnique({ where: { clientId } });
+  const expected = Buffer.from(row?.secretHash ?? PLACEHOLDER_HASH, 'hex');
+  const given = Buffer.from(sha256(secret), 'hex');
+  const match = timingSafeEqual(expected, given);
+  if (!row || !match || row.revokedAt) return null;
+  return { clientId: row.clientId, name: row.name, scopes: row.scopes, rateTier: row.rateTier };
+}

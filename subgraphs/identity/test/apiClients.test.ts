@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayHeaders } from '@storefront/shared/testing';
+import { fixture, startIdentity, type Harness } from './harness.ts';
+
+let h: Harness;
+const admin = { userId: fixture.users[2].id, roles: ['ADMIN' as const] };
+const customer = { userId: fixture.customer.id, roles: ['CUSTOMER' as const] };
+
+beforeAll(async () => {
+  h = await startIdentity();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const CREATE = `mutation($input: CreateApiClientInput!) {
+  createApiClient(input: $input) { clientSecret apiClient { id name clientId scopes rateTier createdAt revokedAt } userErrors { field code message } }
+}`;
+const REVOKE = 'mutation($input: RevokeApiClientInput!) { revokeApiClient(input: $input) { apiClient { id revokedAt } userErrors { field code } } }';
+const LIST = `query($first: Int, $after: String) {
+  apiClients(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name clientId } } }
+}`;
+
+async function verify(body: unknown, headers: Record<string, string> = gatewayHeaders({ service: 'gateway' })) {
+  const res = await fetch(`${h.base}/internal/api-clients/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function create(input: Record<string, unknown>) {
+  const res = await h.gql(CREATE, { input }, { viewer: admin });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data.createApiClient;
+}
+
+describe('partner API clients', () => {
+  it('lets only clients:write create clients', async () => {
+    const res = await h.gql(CREATE, { input: { name: 'Sneaky', scopes: ['orders:read'] } }, { viewer: customer });
+    expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const anonymous = await h.gql(CREATE, { input: { name: 'Sneaky', scopes: ['orders:read'] } });
+    expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await h.db.apiClient.count()).toBe(0);
+    const list = await h.gql(LIST, {}, { viewer: customer });
+    expect(list.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('creates a client, shows its secret once and verifies it for the gateway only', async () => {
+    const created = await create({ name: '  Acme Partner ', scopes: ['orders:read:any', 'inventory:write'], rateTier: 'PREMIUM' });
+    expect(created.userErrors).toEqual([]);
+    expect(created.apiClient).toMatchObject({ name: 'Acme Partner', scopes: ['orders:read:any', 'inventory:write'], rateTier: 'PREMIUM', revokedAt: null });
+    expect(created.clientSecret).toMatch(/^sfs_[\w-]{40,}$/);
+    const row = await h.db.apiClient.findUniqueOrThrow({ where: { id: created.apiClient.id } });
+    expect(row.secretHash).not.toContain(created.clientSecret);
+    expect(row.secretHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const ok = await verify({ clientId: created.apiClient.clientId, secret: created.clientSecret });
+    expect(ok).toEqual({ status: 200, body: { clientId: created.apiClient.clientId, name: 'Acme Partner', scopes: ['orders:read:any', 'inventory:write'], rateTier: 'PREMIUM' } });
+
+    const wrongSecret = await verify({ clientId: created.apiClient.clientId, secret: `${created.clientSecret.slice(0, -2)}xx` });
+    expect(wrongSecret.status).toBe(401);
+    expect(JSON.stringify(wrongSecret.body)).not.toContain('Acme');
+    expect((await verify({ clientId: 'sfc_unknown', secret: created.clientSecret })).status).toBe(401);
+
+    const creds = { clientId: created.apiClient.clientId, secret: created.clientSecret };
+    expect((await verify(creds, {})).status).toBe(401); // no signature
+    expect((await verify(creds, { ...gatewayHeaders({ service: 'gateway' }), 'x-storefront-signature': 'AAAA' })).status).toBe(401);
+    expect((await verify(creds, gatewayHeaders(admin))).status).toBe(401); // signed, but not the gateway
+    expect((await verify(creds, gatewayHeaders({ service: 'order' }))).status).toBe(401);
+    expect((await verify('not json')).status).toBe(400);
+    expect((await verify({ clientId: 42 })).status).toBe(400);
+
+    const logs = h.logs.join('\n');
+    expect(logs).toContain('api client created');
+    expect(logs).not.toContain(created.clientSecret);
+    expect(logs).not.toContain(row.secretHash);
+  });
+
+  it('refuses unknown or ungrantable scopes and an empty name', async () => {
+    const bad = await create({ name: ' ', scopes: ['orders:read', 'clients:write', 'root'] });
+    expect(bad.apiClient).toBeNull();
+    expect(bad.clientSecret).toBeNull();
+    expect(bad.userErrors.map((e: any) => [e.code, e.field])).toEqual([
+      ['INVALID_INPUT', ['name']],
+      ['INVALID_SCOPE', ['scopes', '1']],
+      ['INVALID_SCOPE', ['scopes', '2']],
+    ]);
+    const none = await create({ name: 'Nothing', scopes: [] });
+    expect(none.userErrors[0].code).toBe('INVALID_SCOPE');
+  });
+
+  it('revokes a client so the gateway can no longer verify it', async () => {
+    const created = await create({ name: 'Short-lived', scopes: ['orders:read'] });
+    expect(created.apiClient.rateTier).toBe('STANDARD');
+    const creds = { clientId: created.apiClient.clientId, secret: created.clientSecret };
+    expect((await verify(creds)).status).toBe(200);
+    const revoked = await h.gql(REVOKE, { input: { id: created.apiClient.id } }, { viewer: admin });
+    expect(revoked.body.data.revokeApiClient.userErrors).toEqual([]);
+    expect(Date.parse(revoked.body.data.revokeApiClient.apiClient.revokedAt)).not.toBeNaN();
+    expect((await verify(creds)).status).toBe(401);
+
+    const unknown = await h.gql(REVOKE, { input: { id: 'no-such-client' } }, { viewer: admin });
+    expect(unknown.body.data.revokeApiClient.userErrors).toEqual([{ field: ['id'], code: 'NOT_FOUND' }]);
+    const byCustomer = await h.gql(REVOKE, { input: { id: created.apiClient.id } }, { viewer: customer });
+    expect(byCustomer.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('lists clients newest first as a connection', async () => {
+    for (let i = 0; i < 3; i++) await create({ name: `Paged ${i}`, scopes: ['orders:read'] });
+    const all = await h.db.apiClient.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    const first = (await h.gql(LIST, { first: 2 }, { viewer: admin })).body.data.apiClients;
+    expect(first.totalCount).toBe(all.length);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(first.edges.map((e: any) => e.node.id)).toEqual(all.slice(0, 2).map((c) => c.id));
+    const rest = (await h.gql(LIST, { first: 50, after: first.pageInfo.endCursor }, { viewer: admin })).body.data.apiClients;
+    expect(rest.edges.map((e: any) => e.node.id)).toEqual(all.slice(2).map((c) => c.id));
+    expect(rest.pageInfo.hasNextPage).toBe(false);
+    const forged = await h.gql(LIST, { first: 2, after: 'bogus' }, { viewer: admin });
+    expect(forged.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

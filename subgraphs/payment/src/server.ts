@@ -1,0 +1,40 @@
+import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
+import { createPaymentDb, type PaymentDb } from './db.ts';
+import { createPaymentContext } from './context.ts';
+import { resolvers } from './resolvers/index.ts';
+import { createSimulatedProvider, type PaymentProvider } from './services/provider.ts';
+
+export interface PaymentServerOptions {
+  databaseUrl: string;
+  db?: PaymentDb;
+  log?: Logger;
+  secret?: string;
+  /** The payment service provider; the in-process simulated one by default. */
+  provider?: PaymentProvider;
+}
+
+/**
+ * The simulated provider approves anyone holding `tok_success`, so production refuses to start
+ * with it unless PAYMENT_PROVIDER=simulated says that is intended (a demo deployment).
+ */
+function defaultProvider(db: PaymentDb, env: NodeJS.ProcessEnv = process.env): PaymentProvider {
+  if (env.NODE_ENV === 'production' && env.PAYMENT_PROVIDER !== 'simulated') {
+    throw new Error('No payment provider is configured; set PAYMENT_PROVIDER=simulated to run the simulated one in production');
+  }
+  return createSimulatedProvider(db);
+}
+
+export async function createPaymentServer(options: PaymentServerOptions) {
+  const db = options.db ?? createPaymentDb(options.databaseUrl);
+  const provider = options.provider ?? defaultProvider(db);
+  return createSubgraphServer({
+    name: 'payment',
+    typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
+    resolvers: resolvers as any,
+    createContext: createPaymentContext(db, provider),
+    ready: () => db.$queryRaw`SELECT 1`,
+    onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
+    log: options.log,
+    secret: options.secret,
+  });
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postGraphQL } from '@storefront/shared/testing';
+import { demoFixture } from '@storefront/shared/fixtures';
+import type { Stack } from '../../scripts/lib/stack.ts';
+import { login, startTestStack } from './stack.ts';
+
+const fixture = demoFixture();
+let stack: Stack;
+let token: string;
+const auth = () => ({ authorization: `Bearer ${token}` });
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  token = await login(stack.gatewayUrl, 'customer');
+});
+afterAll(async () => {
+  await stack?.stop({ dropDatabases: true });
+});
+
+const ALL_SEVEN = /* GraphQL */ `
+  query Storefront {
+    products(first: 2) {
+      totalCount
+      edges { node { title variants { sku price { amount currencyCode } stock { available inStock } } } }
+    }
+    me {
+      email
+      cart { itemCount lines { quantity variant { sku } } }
+      orders(first: 5) { edges { node { number status total { amount currencyCode } payment { status card { brand last4 } } } } }
+      loyalty { points tier }
+    }
+  }
+`;
+
+describe('the supergraph through the gateway', () => {
+  it('answers one query with seeded data from all seven subgraphs', async () => {
+    const res = await postGraphQL(stack.gatewayUrl, ALL_SEVEN, {}, auth());
+    expect(res.body.errors).toBeUndefined();
+    const { products, me } = res.body.data;
+    expect(products.totalCount).toBe(fixture.products.length);
+    const variant = products.edges[0].node.variants[0];
+    const seeded = fixture.products.flatMap((p) => p.variants).find((v) => v.sku === variant.sku)!;
+    expect(variant.price).toEqual({ amount: seeded.price, currencyCode: 'USD' });
+    const [ams, nyc] = (await import('@storefront/shared/fixtures')).stockFor(variant.sku);
+    expect(variant.stock.available).toBe(ams + nyc);
+    expect(me.email).toBe('customer@storefront.dev');
+    expect(me.cart.lines.map((l: any) => l.quantity)).toEqual(fixture.cart.lines.map((l) => l.quantity));
+    expect(me.orders.edges.map((e: any) => e.node.number).sort()).toEqual(fixture.orders.map((o) => o.number).sort());
+    for (const edge of me.orders.edges) {
+      expect(edge.node.payment.status).toBe('CAPTURED');
+      expect(edge.node.payment.card.last4).toBe('4242');
+    }
+    expect(me.loyalty.tier).toBe('BRONZE');
+    expect(me.loyalty.points).toBeGreaterThan(0);
+  });
+
+  it('gives 400 for malformed JSON', async () => {
+    const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(res.status).toBe(400);
+  });
+
+  it('gives GRAPHQL_VALIDATION_FAILED for an invalid query', async () => {
+    const res = await postGraphQL(stack.gatewayUrl, '{ products(first: 1) { edges { node { noSuchField } } } }');
+    expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('gives null for an unknown id', async () => {
+    const res = await postGraphQL(stack.gatewayUrl, '{ product(id: "00000000-0000-0000-0000-000000000000") { title } }');
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.product).toBeNull();
+  });
+
+  it('ignores identity headers sent by a client', async () => {
+    const forged = { 'x-storefront-identity': Buffer.from(JSON.stringify({ userId: fixture.customer.id, roles: ['ADMIN'], scopes: [] })).toString('base64url'), 'x-storefront-timestamp': String(Date.now()), 'x-storefront-signature': 'forged' };
+    const res = await postGraphQL(stack.gatewayUrl, '{ me { email } }', {}, forged);
+    expect(res.body.data.me).toBeNull();
+  });
+
+  it('serves partial data with an error naming a stopped subgraph, and recovers when it returns', async () => {
+    await stack.stopSubgraph('inventory');
+    const query = '{ products(first: 1) { edges { node { title variants { sku stock { available } } } } } }';
+    const down = await postGraphQL(stack.gatewayUrl, query);
+    expect(down.status).toBe(200);
+    expect(down.body.data.products.edges[0].node.title).toBeTruthy();
+    expect(down.body.errors[0].extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'inventory' });
+    expect(down.body.errors[0].message).toContain('inventory');
+
+    await stack.startSubgraph('inventory');
+    const up = await postGraphQL(stack.gatewayUrl, query);
+    expect(up.body.errors).toBeUndefined();
+    expect(typeof up.body.data.products.edges[0].node.variants[0].stock.available).toBe('number');
+  });
+});

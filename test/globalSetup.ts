@@ -1,5 +1,5 @@
 import pg from 'pg';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 
 /** Fails fast, with a clear message, when the services the integration tests need are not up. */
 export default async function setup() {

@@ -1,6 +1,7 @@
 import { SUBGRAPH_NAMES, SUBGRAPHS, withDatabase, createLogger, type SubgraphName, type SubgraphServer, type Logger } from '@storefront/shared';
 import { applyMigrations, ensureDatabase, dropDatabase } from '@storefront/shared/db';
 import { demoFixture } from '@storefront/shared/fixtures';
+import { createEventTransport, type EventTransport } from '@storefront/shared/events';
 import { createGateway, loadGatewayConfig, type GatewayServer } from '@storefront/gateway';
 
 /**
@@ -10,7 +11,7 @@ import { createGateway, loadGatewayConfig, type GatewayServer } from '@storefron
  */
 
 interface SubgraphModule {
-  create: (options: { databaseUrl: string; log?: Logger }) => Promise<SubgraphServer>;
+  create: (options: { databaseUrl: string; log?: Logger; events?: EventTransport } & Record<string, unknown>) => Promise<SubgraphServer>;
   createDb: (url: string) => { $disconnect(): Promise<void> };
   seed: (db: any, fixture: ReturnType<typeof demoFixture>) => Promise<void>;
 }
@@ -34,10 +35,15 @@ export interface StackOptions {
   ports?: 'default' | 'random';
   gatewayPort?: number;
   log?: Logger;
+  /** Where domain events travel; defaults to Redis Streams at REDIS_URL, else in-process. */
+  events?: EventTransport;
+  /** Extra options for a subgraph's server factory (tests isolate Redis key prefixes this way). */
+  subgraphOptions?: Partial<Record<SubgraphName, Record<string, unknown>>>;
 }
 
 export interface Stack {
   gatewayUrl: string;
+  events: EventTransport;
   gateway: GatewayServer;
   subgraphUrls: Record<SubgraphName, string>;
   databaseUrls: Record<SubgraphName, string>;
@@ -68,12 +74,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const databaseUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, withDatabase(options.databaseServerUrl, dbName(n))])) as Record<SubgraphName, string>;
   await Promise.all(SUBGRAPH_NAMES.map((n) => prepareDatabase(n, databaseUrls[n], options.seed ?? 'when-created', log)));
 
+  const events = options.events ?? createEventTransport(process.env, log);
   const servers = new Map<SubgraphName, SubgraphServer>();
   const ports = new Map<SubgraphName, number>();
   const subgraphUrls = {} as Record<SubgraphName, string>;
   async function startSubgraph(name: SubgraphName) {
     const mod = await loadSubgraph(name);
-    const server = await mod.create({ databaseUrl: databaseUrls[name] });
+    const server = await mod.create({ ...options.subgraphOptions?.[name], databaseUrl: databaseUrls[name], events });
     const port = ports.get(name) ?? (options.ports === 'random' ? 0 : SUBGRAPHS[name]);
     const base = await server.listen(port);
     ports.set(name, Number(new URL(base).port));
@@ -91,6 +98,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   return {
     gatewayUrl,
+    events,
     gateway,
     subgraphUrls,
     databaseUrls,
@@ -102,6 +110,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async stop({ dropDatabases = false } = {}) {
       await gateway.close();
       await Promise.all([...servers.values()].map((s) => s.close()));
+      await events.close();
       if (dropDatabases) await Promise.all(Object.values(databaseUrls).map((u) => dropDatabase(u)));
     },
   };

@@ -3,11 +3,14 @@ import { startStack, type Stack } from '../../scripts/lib/stack.ts';
 import { testServerUrl } from '@storefront/shared/testing';
 import { postGraphQL } from '@storefront/shared/testing';
 import { DEMO_PASSWORDS } from '@storefront/shared/fixtures';
+import { MemoryTransport, RedisStreamsTransport } from '@storefront/shared/events';
 
 /** The whole supergraph on random ports with fresh, seeded databases private to one test file. */
 export async function startTestStack(): Promise<Stack> {
   const run = `e2e_${process.pid}_${randomBytes(3).toString('hex')}`;
-  return startStack({ databaseServerUrl: testServerUrl(), databaseName: (n) => `${run}_${n}`, seed: 'always', ports: 'random' });
+  // A stream of its own, so parallel test files never consume each other's events.
+  const events = process.env.REDIS_URL ? new RedisStreamsTransport(process.env.REDIS_URL, undefined, { stream: `test:${run}`, blockMs: 200 }) : new MemoryTransport();
+  return startStack({ databaseServerUrl: testServerUrl(), databaseName: (n) => `${run}_${n}`, seed: 'always', ports: 'random', events, subgraphOptions: { identity: { rateLimitPrefix: `test:${run}:rl:` } } });
 }
 
 export async function login(gatewayUrl: string, who: keyof typeof DEMO_PASSWORDS): Promise<string> {

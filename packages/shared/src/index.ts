@@ -11,5 +11,6 @@ export { loaderById, loaderByGroup } from './graphql/loaders.ts';
 export { applyAuthDirectives, checkRule } from './graphql/authDirectives.ts';
 export { SHARED_SDL, subgraphSdl, subgraphTypeDefs } from './graphql/typeDefs.ts';
 export { createHttpApp, listen, closeServer, sendJson, readBody, HttpError, type Route } from './http/server.ts';
-export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions } from './subgraph/createSubgraphServer.ts';
+export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type SubgraphEvents, type EventConsumer } from './subgraph/createSubgraphServer.ts';
+export { runSubgraph } from './subgraph/run.ts';
 export type { BaseRequestContext } from './subgraph/context.ts';

@@ -1,3 +1,4 @@
+import type { EventTransport } from '@storefront/shared/events';
 import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { createCartDb, type CartDb } from './db.ts';
 import { createCartContext } from './context.ts';
@@ -5,6 +6,8 @@ import { createCatalogClient, type CatalogClient } from './clients/catalog.ts';
 import { resolvers } from './resolvers/index.ts';
 
 export interface CartServerOptions {
+  /** When given, the outbox relay and this subgraph's event consumers run with the server. */
+  events?: EventTransport;
   databaseUrl: string;
   db?: CartDb;
   log?: Logger;
@@ -25,5 +28,6 @@ export async function createCartServer(options: CartServerOptions) {
     onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
     log: options.log,
     secret: options.secret,
+    events: options.events ? { transport: options.events, outbox: db } : undefined,
   });
 }

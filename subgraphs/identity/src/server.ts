@@ -1,3 +1,4 @@
+import type { EventTransport } from '@storefront/shared/events';
 import { createLogger, createSubgraphServer, internalSecret, subgraphTypeDefs, type Logger, type SubgraphServer } from '@storefront/shared';
 import { createIdentityDb, type IdentityDb } from './db.ts';
 import { createIdentityContext } from './context.ts';
@@ -8,6 +9,8 @@ import { SigningKeys } from './services/signingKeys.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, MemoryRateLimiter, type RateLimiter, type RateLimits } from './services/rateLimit.ts';
 
 export interface IdentityServerOptions {
+  /** When given, the outbox relay and this subgraph's event consumers run with the server. */
+  events?: EventTransport;
   databaseUrl: string;
   db?: IdentityDb;
   log?: Logger;
@@ -50,6 +53,7 @@ export async function createIdentityServer(options: IdentityServerOptions): Prom
     },
     log,
     secret,
+    events: options.events ? { transport: options.events, outbox: db } : undefined,
   });
   captureRequestInfo(server.http);
   return Object.assign(server, { keys, limiter });

@@ -1,25 +1,38 @@
-import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
+import type { EventTransport } from '@storefront/shared/events';
+import { createLogger, createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
+import { startReservationSweeper } from './services/reservations.ts';
 import { createInventoryDb, type InventoryDb } from './db.ts';
 import { createInventoryContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
 
 export interface InventoryServerOptions {
+  /** When given, the outbox relay and this subgraph's event consumers run with the server. */
+  events?: EventTransport;
   databaseUrl: string;
   db?: InventoryDb;
   log?: Logger;
   secret?: string;
+  /** How often expired reservations are released; 0 turns the sweeper off (tests drive it directly). */
+  sweepIntervalMs?: number;
 }
 
 export async function createInventoryServer(options: InventoryServerOptions) {
   const db = options.db ?? createInventoryDb(options.databaseUrl);
+  const log = options.log ?? createLogger('inventory');
+  const sweepIntervalMs = options.sweepIntervalMs ?? Number(process.env.INVENTORY_SWEEP_INTERVAL_MS ?? 30_000);
+  const sweeper = sweepIntervalMs > 0 ? startReservationSweeper(db, log.child({ component: 'reservation-sweeper' }), sweepIntervalMs) : null;
   return createSubgraphServer({
     name: 'inventory',
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
     createContext: createInventoryContext(db),
     ready: () => db.$queryRaw`SELECT 1`,
-    onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
-    log: options.log,
+    onClose: async () => {
+      await sweeper?.stop();
+      if (!options.db) await db.$disconnect();
+    },
+    log,
     secret: options.secret,
+    events: options.events ? { transport: options.events, outbox: db } : undefined,
   });
 }

@@ -1,9 +1,12 @@
+import type { EventTransport } from '@storefront/shared/events';
 import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { createLoyaltyDb, type LoyaltyDb } from './db.ts';
 import { createLoyaltyContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
 
 export interface LoyaltyServerOptions {
+  /** When given, the outbox relay and this subgraph's event consumers run with the server. */
+  events?: EventTransport;
   databaseUrl: string;
   db?: LoyaltyDb;
   log?: Logger;
@@ -21,5 +24,6 @@ export async function createLoyaltyServer(options: LoyaltyServerOptions) {
     onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
     log: options.log,
     secret: options.secret,
+    events: options.events ? { transport: options.events, outbox: db } : undefined,
   });
 }

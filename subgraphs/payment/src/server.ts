@@ -1,3 +1,4 @@
+import type { EventTransport } from '@storefront/shared/events';
 import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { createPaymentDb, type PaymentDb } from './db.ts';
 import { createPaymentContext } from './context.ts';
@@ -5,6 +6,8 @@ import { resolvers } from './resolvers/index.ts';
 import { createSimulatedProvider, type PaymentProvider } from './services/provider.ts';
 
 export interface PaymentServerOptions {
+  /** When given, the outbox relay and this subgraph's event consumers run with the server. */
+  events?: EventTransport;
   databaseUrl: string;
   db?: PaymentDb;
   log?: Logger;
@@ -36,5 +39,6 @@ export async function createPaymentServer(options: PaymentServerOptions) {
     onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
     log: options.log,
     secret: options.secret,
+    events: options.events ? { transport: options.events, outbox: db } : undefined,
   });
 }

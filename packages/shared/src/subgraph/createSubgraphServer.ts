@@ -13,6 +13,8 @@ import { createErrorMasker } from '../graphql/errors.ts';
 import type { SubgraphName } from '../services.ts';
 import type { BaseRequestContext } from './context.ts';
 import { attachSubscriptions } from './subscriptions.ts';
+import { OutboxRelay, type OutboxDb } from '../events/outbox.ts';
+import type { EventHandler, EventTransport } from '../events/types.ts';
 
 export interface SubgraphServerOptions<Ctx extends BaseRequestContext> {
   name: SubgraphName;
@@ -31,6 +33,22 @@ export interface SubgraphServerOptions<Ctx extends BaseRequestContext> {
   secret?: string;
   /** Serve the schema's Subscription fields over graphql-ws at /graphql. */
   subscriptions?: boolean;
+  /** Event plumbing: publish this subgraph's outbox and run its consumers while the server lives. */
+  events?: SubgraphEvents;
+}
+
+export interface EventConsumer {
+  /** Consumer group, e.g. 'catalog.stock': each group gets every event once; replicas share it. */
+  group: string;
+  types: string[];
+  handler: EventHandler;
+}
+
+export interface SubgraphEvents {
+  transport: EventTransport;
+  /** The subgraph's database, whose OutboxEvent table the relay publishes. */
+  outbox: OutboxDb;
+  consumers?: EventConsumer[];
 }
 
 export interface SubgraphServer {
@@ -86,6 +104,12 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
     },
   });
 
+  const relay = options.events ? new OutboxRelay(options.events.outbox, options.events.transport, options.name, log.child({ component: 'outbox-relay' })).start() : null;
+  const consumerName = `${options.name}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const consumers = (options.events?.consumers ?? []).map((c) =>
+    options.events!.transport.subscribe({ group: c.group, consumer: consumerName, types: c.types, handler: c.handler }),
+  );
+
   const ws = options.subscriptions
     ? attachSubscriptions({ httpServer, schema, secret, log, createContext: options.createContext })
     : null;
@@ -99,6 +123,8 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
     async close() {
       await ws?.close();
       await closeServer(httpServer);
+      await Promise.all(consumers.map((c) => c.close()));
+      await relay?.stop();
       await apollo.stop();
       await options.onClose?.();
     },

@@ -1,7 +1,22 @@
-import type { DemoFixture } from '@storefront/shared/fixtures';
+import { deterministicId } from '@storefront/shared';
+import { stockFor, type DemoFixture } from '@storefront/shared/fixtures';
 import type { CatalogDb } from './db.ts';
 
-/** Writes the demo catalog. Idempotent: rows that exist are left as they are. */
+/** The demo collections: curated, ordered lists of fixture products (catalog-only data, derived from the fixture). */
+export function demoCollections(fixture: DemoFixture) {
+  const newest = [...fixture.products].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, 12);
+  const picks = fixture.products.filter((_, i) => i % 11 === 3).slice(0, 8).reverse();
+  return [
+    { id: deterministicId('collection', 'new-arrivals'), handle: 'new-arrivals', title: 'New arrivals', description: 'The latest additions to the catalog.', productIds: newest.map((p) => p.id) },
+    { id: deterministicId('collection', 'staff-picks'), handle: 'staff-picks', title: 'Staff picks', description: 'Chosen by the team.', productIds: picks.map((p) => p.id) },
+  ];
+}
+
+/**
+ * Writes the demo catalog. Idempotent: rows that exist are left as they are. Variant.available starts as the
+ * fixture's stock (both warehouses), the same numbers the inventory seed writes, so the inStock filter works
+ * before any StockChanged event arrives.
+ */
 export async function seedCatalog(db: CatalogDb, fixture: DemoFixture): Promise<void> {
   const bySlug = new Map(fixture.categories.map((c) => [c.slug, c]));
   const pathOf = (slug: string): string => {
@@ -30,11 +45,21 @@ export async function seedCatalog(db: CatalogDb, fixture: DemoFixture): Promise<
     data: variants.map((v) => ({
       id: v.id, productId: v.productId, sku: v.sku, title: v.title, options: v.options, price: v.price,
       compareAtPrice: v.compareAtPrice, weightGrams: v.weightGrams, position: v.position,
+      available: stockFor(v.sku).reduce((sum, n) => sum + n, 0),
     })),
     skipDuplicates: true,
   });
   await db.variantOption.createMany({
     data: variants.flatMap((v) => v.options.map((o) => ({ variantId: v.id, name: o.name, value: o.value }))),
+    skipDuplicates: true,
+  });
+  const collections = demoCollections(fixture);
+  await db.collection.createMany({
+    data: collections.map(({ productIds: _ids, ...c }) => c),
+    skipDuplicates: true,
+  });
+  await db.collectionProduct.createMany({
+    data: collections.flatMap((c) => c.productIds.map((productId, position) => ({ collectionId: c.id, productId, position }))),
     skipDuplicates: true,
   });
 }

@@ -62,6 +62,44 @@ describe('catalog subgraph', () => {
     expect(small).toBeLessThanOrEqual(4);
   });
 
+  it('makes the same number of SQL statements for a search page with facets, variants, images and category at 5 and 50', async () => {
+    const SEARCH_PAGE = /* GraphQL */ `
+      query Search($first: Int, $filter: ProductFilter) {
+        products(first: $first, search: "trail", filter: $filter) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          facets {
+            inStock
+            brands { value count }
+            categories { category { id name } count }
+            options { name values { value count } }
+            priceRanges { min { amount } max { amount } count }
+          }
+          edges { node { id title priceFrom { amount } images { url } category { name } variants { sku price { amount } } } }
+        }
+      }
+    `;
+    const apparel = fixture.categories.find((c) => c.slug === 'apparel')!.id;
+    for (const filter of [{ inStock: true }, { inStock: true, categoryId: apparel, options: [{ name: 'Size', values: ['M', 'L'] }] }]) {
+      statements.reset();
+      const small = await postGraphQL(url, SEARCH_PAGE, { first: 5, filter }, asCustomer);
+      const smallCount = statements.count;
+      expect(small.body.errors).toBeUndefined();
+      expect(small.body.data.products.edges).toHaveLength(5);
+
+      statements.reset();
+      const large = await postGraphQL(url, SEARCH_PAGE, { first: 50, filter }, asCustomer);
+      expect(large.body.errors).toBeUndefined();
+      const total = large.body.data.products.totalCount;
+      expect(total).toBeGreaterThan(5);
+      expect(large.body.data.products.edges).toHaveLength(Math.min(50, total));
+      expect(large.body.data.products.edges.every((e: any) => e.node.variants.length > 0 && e.node.images.length > 0)).toBe(true);
+      expect(statements.count).toBe(smallCount);
+      // (category lookup,) page, total, facets, variants, images, product categories, facet categories
+      expect(smallCount).toBeLessThanOrEqual(filter.categoryId ? 8 : 7);
+    }
+  });
+
   it('resolves variant entity references in one batch', async () => {
     const ids = fixture.products.slice(0, 10).map((p) => p.variants[0].id);
     statements.reset();

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/graphql.ts';
 import { Query } from './query.ts';
-import { Product, Variant } from './product.ts';
-import { Category } from './category.ts';
+import { Mutation } from './mutation.ts';
+import { Product, ProductConnection, SearchSuggestion, Variant } from './product.ts';
+import { Category, CategoryFacetValue, Collection } from './category.ts';
 
-export const resolvers: Resolvers = { Query, Product, Variant, Category };
+export const resolvers: Resolvers = { Query, Mutation, Product, ProductConnection, SearchSuggestion, Variant, Category, CategoryFacetValue, Collection };

@@ -1,5 +1,5 @@
 import { money } from '@storefront/shared';
-import type { ProductResolvers, VariantResolvers } from '../generated/graphql.ts';
+import type { ProductConnectionResolvers, ProductResolvers, SearchSuggestionResolvers, VariantResolvers } from '../generated/graphql.ts';
 
 // Entity references resolve whatever the status: an order placed before a product was archived
 // still shows its title. Root fields are where customer visibility is enforced.
@@ -18,4 +18,15 @@ export const Variant: VariantResolvers = {
   price: (v) => money(v.price, v.currency),
   compareAtPrice: (v) => (v.compareAtPrice == null ? null : money(v.compareAtPrice, v.currency)),
   product: async (v, _, ctx) => (await ctx.loaders.product.load(v.productId))!,
+};
+
+// totalCount and facets are one SQL statement each, run only when selected.
+export const ProductConnection: ProductConnectionResolvers = {
+  totalCount: (c) => c.totalCount(),
+  facets: (c) => c.facets(),
+};
+
+export const SearchSuggestion: SearchSuggestionResolvers = {
+  product: (s, _, ctx) => (s.productId ? ctx.loaders.product.load(s.productId) : null),
+  category: (s, _, ctx) => (s.categoryId ? ctx.loaders.category.load(s.categoryId) : null),
 };

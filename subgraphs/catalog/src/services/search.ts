@@ -1,0 +1,488 @@
+import { createHash } from 'node:crypto';
+import { badInput, decodeCursor, encodeCursor, money, notFound, pageSize, toConnection, type Connection, type Money } from '@storefront/shared';
+import { Prisma } from '../generated/prisma/client.ts';
+import type { ProductModel } from '../generated/prisma/models.ts';
+import type { CatalogContext } from '../context.ts';
+import { seesUnpublished } from './visibility.ts';
+import { isCleanText, isId, normalizeSearch } from './input.ts';
+
+/**
+ * Product listing, search, filters, sorts and facets: one SQL statement for the page, one for the total and one
+ * for all facets, whatever the page size. Every value reaches SQL as a bound parameter of a Prisma.sql tagged
+ * template; fragments are composed with Prisma.sql / Prisma.join only.
+ *
+ * Search: PostgreSQL full-text search on Product."searchVector" (title A, brand B, description C, English stemming,
+ * unaccented), ranked with ts_rank. When that finds nothing visible, the query falls back to trigram word
+ * similarity on the folded title (catalog_fuzzy_title_matches), which is what makes "hoodei" find hoodies. The
+ * fallback is all-or-nothing so typo matches never dilute exact ones (and counts and facets stay consistent).
+ *
+ * Filter semantics: product-level filters (category subtree, brands) test the product; variant-level filters
+ * (price range, option values, inStock) must all hold for one and the same variant.
+ *
+ * Facets ("disjunctive"): each dimension is counted with every filter except its own, so a count equals the
+ * totalCount you would get by choosing that value instead of the current one. Dimensions: category (rolled up to
+ * ancestors), brand, each option name separately, price range, inStock.
+ */
+
+export type ProductSortKey = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
+type EffectiveSort = ProductSortKey | 'POSITION';
+type Status = 'DRAFT' | 'ACTIVE' | 'ARCHIVED';
+
+export interface ProductFilterInput {
+  categoryId?: string | null;
+  minPrice?: number | null;
+  maxPrice?: number | null;
+  options?: readonly { name: string; values: readonly string[] }[] | null;
+  brands?: readonly string[] | null;
+  inStock?: boolean | null;
+  statuses?: readonly Status[] | null;
+}
+
+export interface ProductQuery {
+  first?: number | null;
+  after?: string | null;
+  search?: string | null;
+  filter?: ProductFilterInput | null;
+  sort?: ProductSortKey | null;
+  /** Restricts to one collection, listed in its curated order (sort and search do not apply). */
+  collectionId?: string;
+}
+
+export const MAX_FILTER_VALUES = 50;
+export const MAX_OPTION_FILTERS = 10;
+export const MAX_FILTER_VALUE_LENGTH = 100;
+/** Price facet boundaries in minor units: ranges are [b[i], b[i+1] - 1], the last one open-ended. */
+export const PRICE_BOUNDARIES = [0, 2500, 5000, 10000, 20000, 50000] as const;
+const FACET_CURRENCY = 'USD';
+
+export interface ProductFacetValueModel {
+  value: string;
+  count: number;
+  selected: boolean;
+}
+export interface CategoryFacetModel {
+  categoryId: string;
+  count: number;
+  selected: boolean;
+}
+export interface ProductFacetsModel {
+  categories: CategoryFacetModel[];
+  brands: ProductFacetValueModel[];
+  options: { name: string; values: ProductFacetValueModel[] }[];
+  priceRanges: { min: Money; max: Money | null; count: number }[];
+  inStock: number;
+}
+export interface ProductConnectionModel extends Connection<ProductModel> {
+  totalCount: () => Promise<number>;
+  facets: () => Promise<ProductFacetsModel>;
+}
+
+interface Plan {
+  limit: number;
+  search: string | null;
+  sort: EffectiveSort;
+  statuses: Status[] | null;
+  categoryIds: string[] | null;
+  selectedCategoryId: string | null;
+  brands: string[] | null;
+  minPrice: number | null;
+  maxPrice: number | null;
+  options: { name: string; values: string[] }[];
+  inStock: boolean;
+  collectionId: string | null;
+  cursorKind: string;
+  after: (string | number)[] | null;
+}
+
+// ---- input validation --------------------------------------------------------------------------------
+
+function filterValue(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_FILTER_VALUE_LENGTH || !isCleanText(value)) {
+    throw badInput(`${field} values must be 1..${MAX_FILTER_VALUE_LENGTH} characters without control characters`, field);
+  }
+  return value;
+}
+
+function filterList(values: readonly string[] | null | undefined, field: string): string[] | null {
+  if (values == null || values.length === 0) return null;
+  if (values.length > MAX_FILTER_VALUES) throw badInput(`${field} accepts at most ${MAX_FILTER_VALUES} values`, field);
+  return [...new Set(values.map((v) => filterValue(v, field)))];
+}
+
+function priceBound(value: number | null | undefined, field: string): number | null {
+  if (value == null) return null;
+  if (!Number.isSafeInteger(value) || value < 0) throw badInput(`${field} must be a non-negative integer amount in minor units`, `filter.${field}`);
+  return value;
+}
+
+function optionFilters(options: ProductFilterInput['options']): Plan['options'] {
+  if (!options || options.length === 0) return [];
+  if (options.length > MAX_OPTION_FILTERS) throw badInput(`filter.options accepts at most ${MAX_OPTION_FILTERS} option names`, 'filter.options');
+  const byName = new Map<string, Set<string>>();
+  for (const o of options) {
+    const name = filterValue(o.name, 'filter.options.name');
+    const values = filterList(o.values, 'filter.options.values');
+    if (!values) continue; // an empty value list does not restrict
+    const set = byName.get(name) ?? new Set<string>();
+    for (const v of values) set.add(v);
+    byName.set(name, set);
+  }
+  return [...byName].map(([name, values]) => ({ name, values: [...values] }));
+}
+
+/** Longest cursor accepted. A TITLE cursor carries the folded title (up to 200 characters, several UTF-8 bytes each). */
+export const MAX_CURSOR_LENGTH = 2048;
+
+/**
+ * The shared decodeCursor with a longer limit: it refuses anything over 512 characters, which a TITLE cursor of a
+ * long non-Latin title exceeds. Same format (base64url JSON with the kind tag first); the length is checked here
+ * and the rest is left to decodeCursor on a re-encoded copy.
+ */
+function decodeProductCursor(kind: string, cursor: string | null | undefined): (string | number | null)[] | null {
+  if (cursor == null) return null;
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]*$/.test(cursor)) throw badInput('Invalid cursor', 'after');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badInput('Invalid cursor', 'after');
+  }
+  if (!Array.isArray(parsed) || parsed[0] !== kind) throw badInput('Invalid cursor', 'after');
+  // Shorten long strings (their length is already bounded) so decodeCursor checks kind, arity and value types.
+  const probe = encodeCursor(kind, parsed.slice(1).map((v) => (typeof v === 'string' ? v.slice(0, 1) : v)));
+  if (decodeCursor(kind, probe, 2) === null) return null;
+  return parsed.slice(1) as (string | number | null)[];
+}
+
+const searchTag = (search: string | null) => (search ? createHash('sha256').update(search.toLowerCase()).digest('base64url').slice(0, 12) : '-');
+
+/** Checks the keyset values of a decoded cursor against what its sort stores, so SQL only ever sees well-typed values. */
+function cursorValues(sort: EffectiveSort, values: (string | number | null)[] | null): (string | number)[] | null {
+  if (!values) return null;
+  const [key, id] = values;
+  const invalid = () => badInput('Invalid cursor', 'after');
+  if (typeof id !== 'string' || id.length > 100 || !isCleanText(id)) throw invalid();
+  switch (sort) {
+    case 'NEWEST':
+      if (typeof key !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(key) || Number.isNaN(Date.parse(key))) throw invalid();
+      break;
+    case 'PRICE_ASC':
+    case 'PRICE_DESC':
+    case 'POSITION':
+      if (typeof key !== 'number' || !Number.isSafeInteger(key) || Math.abs(key) > 2_147_483_647) throw invalid();
+      break;
+    case 'TITLE':
+      if (typeof key !== 'string' || key.length > 400 || !isCleanText(key)) throw invalid();
+      break;
+    case 'RELEVANCE':
+      if (typeof key !== 'number' || !Number.isFinite(key)) throw invalid();
+      break;
+  }
+  return [key as string | number, id];
+}
+
+async function resolveCategory(ctx: CatalogContext, categoryId: string): Promise<string[]> {
+  if (!isId(categoryId)) throw notFound('Category');
+  const rows = await ctx.db.$queryRaw<{ id: string }[]>`
+    SELECT d."id" FROM "Category" c
+    JOIN "Category" d ON d."id" = c."id" OR left(d."path", length(c."path") + 1) = c."path" || '/'
+    WHERE c."id" = ${categoryId}`;
+  if (rows.length === 0) throw notFound('Category');
+  return rows.map((r) => r.id);
+}
+
+/** Validates everything the client sent (before any SQL), then resolves the category filter. */
+export async function planQuery(ctx: CatalogContext, query: ProductQuery): Promise<Plan> {
+  const limit = pageSize(query.first);
+  const collectionId = query.collectionId ?? null;
+  const search = collectionId ? null : normalizeSearch(query.search);
+  const requested: ProductSortKey = query.sort ?? (search ? 'RELEVANCE' : 'NEWEST');
+  const sort: EffectiveSort = collectionId ? 'POSITION' : requested === 'RELEVANCE' && !search ? 'NEWEST' : requested;
+  const cursorKind = `products:${sort}:${collectionId ?? searchTag(search)}`;
+  const after = cursorValues(sort, decodeProductCursor(cursorKind, query.after));
+
+  const filter = query.filter ?? {};
+  const minPrice = priceBound(filter.minPrice, 'minPrice');
+  const maxPrice = priceBound(filter.maxPrice, 'maxPrice');
+  if (minPrice != null && maxPrice != null && minPrice > maxPrice) throw badInput('filter.minPrice must not be above filter.maxPrice', 'filter.minPrice');
+  const brands = filterList(filter.brands, 'filter.brands');
+  const options = optionFilters(filter.options);
+  const requestedStatuses = filter.statuses && filter.statuses.length > 0 ? [...new Set(filter.statuses)] : null;
+  const statuses = seesUnpublished(ctx.viewer)
+    ? requestedStatuses
+    : (requestedStatuses ?? ['ACTIVE']).filter((s) => s === 'ACTIVE');
+
+  const selectedCategoryId = filter.categoryId ?? null;
+  const categoryIds = selectedCategoryId != null ? await resolveCategory(ctx, selectedCategoryId) : null;
+  return {
+    limit, search, sort, statuses, categoryIds, selectedCategoryId, brands, minPrice, maxPrice, options,
+    inStock: filter.inStock === true, collectionId, cursorKind, after,
+  };
+}
+
+// ---- SQL fragments (aliases: p = Product, v = Variant, o = VariantOption being counted) -----------------
+
+const sql = Prisma.sql;
+const TRUE = sql`TRUE`;
+const and = (parts: Prisma.Sql[]) => (parts.length ? sql`(${Prisma.join(parts, ' AND ')})` : TRUE);
+
+/** Status restriction; a single status is an equality so the (status, sort key, id) indexes also give the order. */
+const visibleSql = (plan: Plan) => {
+  if (!plan.statuses) return TRUE;
+  if (plan.statuses.length === 1) return sql`p."status" = ${plan.statuses[0]}::"ProductStatus"`;
+  return sql`p."status" = ANY(${plan.statuses}::"ProductStatus"[])`;
+};
+
+/** `fts` (full-text hits) and `hits` (fts, or the typo-tolerant fallback when fts is empty), as CTE text. */
+const searchCtes = (plan: Plan) => sql`
+  fts AS (
+    SELECT p."id", ts_rank(p."searchVector", q.query)::float8 AS rank
+    FROM "Product" p, websearch_to_tsquery('english', catalog_unaccent(${plan.search})) AS q(query)
+    WHERE p."searchVector" @@ q.query AND ${visibleSql(plan)}
+  ),
+  hits AS (
+    SELECT fts."id", fts.rank FROM fts
+    UNION ALL
+    SELECT f."id", f.score::float8 FROM catalog_fuzzy_title_matches(${plan.search}) f
+    JOIN "Product" p ON p."id" = f."id"
+    WHERE ${visibleSql(plan)} AND NOT EXISTS (SELECT 1 FROM fts)
+  )`;
+
+const withClause = (plan: Plan, more?: Prisma.Sql) => {
+  const ctes = [...(plan.search ? [searchCtes(plan)] : []), ...(more ? [more] : [])];
+  return ctes.length ? sql`WITH ${Prisma.join(ctes, ',\n')}` : Prisma.empty;
+};
+
+const fromSql = (plan: Plan) => sql`FROM "Product" p
+  ${plan.search ? sql`JOIN hits h ON h."id" = p."id"` : Prisma.empty}
+  ${plan.collectionId ? sql`JOIN "CollectionProduct" cp ON cp."productId" = p."id" AND cp."collectionId" = ${plan.collectionId}` : Prisma.empty}`;
+
+const brandOk = (plan: Plan) => (plan.brands ? sql`p."brand" = ANY(${plan.brands}::text[])` : TRUE);
+const categoryOk = (plan: Plan) => (plan.categoryIds ? sql`p."categoryId" = ANY(${plan.categoryIds}::text[])` : TRUE);
+
+interface VariantScope {
+  price?: boolean;
+  stock?: boolean;
+  /** For the option facet: a variant need not match the filter on the option name being counted (o."name"). */
+  exceptCountedOption?: boolean;
+}
+
+function variantConditions(plan: Plan, scope: VariantScope = {}): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (scope.stock !== false && plan.inStock) conditions.push(sql`v."available" > 0`);
+  if (scope.price !== false && plan.minPrice != null) conditions.push(sql`v."price" >= ${plan.minPrice}::int`);
+  if (scope.price !== false && plan.maxPrice != null) conditions.push(sql`v."price" <= ${plan.maxPrice}::int`);
+  for (const option of plan.options) {
+    const has = sql`EXISTS (SELECT 1 FROM "VariantOption" vo WHERE vo."variantId" = v."id" AND vo."name" = ${option.name} AND vo."value" = ANY(${option.values}::text[]))`;
+    conditions.push(scope.exceptCountedOption ? sql`(o."name" = ${option.name} OR ${has})` : has);
+  }
+  return conditions;
+}
+
+/** The product has one variant satisfying every variant-level filter in scope (TRUE when there are none). */
+function variantOk(plan: Plan, scope: VariantScope = {}): Prisma.Sql {
+  const conditions = variantConditions(plan, scope);
+  return conditions.length ? sql`EXISTS (SELECT 1 FROM "Variant" v WHERE v."productId" = p."id" AND ${and(conditions)})` : TRUE;
+}
+
+const matchesAll = (plan: Plan) => and([visibleSql(plan), brandOk(plan), categoryOk(plan), variantOk(plan)]);
+
+interface SortSpec {
+  key: Prisma.Sql;
+  orderBy: Prisma.Sql;
+  after: (values: (string | number)[]) => Prisma.Sql;
+}
+
+const SORTS: Record<EffectiveSort, SortSpec> = {
+  NEWEST: {
+    key: sql`p."createdAt"`,
+    orderBy: sql`p."createdAt" DESC, p."id" DESC`,
+    after: ([at, id]) => sql`(p."createdAt", p."id") < (${at}::timestamp(3), ${id})`,
+  },
+  PRICE_ASC: {
+    key: sql`p."minPrice"`,
+    orderBy: sql`p."minPrice" ASC, p."id" ASC`,
+    after: ([price, id]) => sql`(p."minPrice", p."id") > (${price}::int, ${id})`,
+  },
+  PRICE_DESC: {
+    key: sql`p."minPrice"`,
+    orderBy: sql`p."minPrice" DESC, p."id" DESC`,
+    after: ([price, id]) => sql`(p."minPrice", p."id") < (${price}::int, ${id})`,
+  },
+  TITLE: {
+    key: sql`catalog_fold(p."title")`,
+    orderBy: sql`catalog_fold(p."title") COLLATE "C" ASC, p."id" ASC`,
+    after: ([title, id]) => sql`(catalog_fold(p."title") COLLATE "C", p."id") > (${title}, ${id})`,
+  },
+  RELEVANCE: {
+    key: sql`h.rank`,
+    orderBy: sql`h.rank DESC, p."id" DESC`,
+    after: ([rank, id]) => sql`(h.rank, p."id") < (${rank}::float8, ${id})`,
+  },
+  POSITION: {
+    key: sql`cp."position"`,
+    orderBy: sql`cp."position" ASC, p."id" ASC`,
+    after: ([position, id]) => sql`(cp."position", p."id") > (${position}::int, ${id})`,
+  },
+};
+
+const PRODUCT_COLUMNS = sql`p."id", p."slug", p."title", p."description", p."brand", p."status"::text AS "status", p."categoryId",
+  p."minPrice", p."currency", p."createdAt", p."updatedAt"`;
+
+type PageRow = ProductModel & { sortKey: Date | string | number };
+
+function pageSql(plan: Plan): Prisma.Sql {
+  const spec = SORTS[plan.sort];
+  return sql`${withClause(plan)}
+    SELECT ${PRODUCT_COLUMNS}, ${spec.key} AS "sortKey"
+    ${fromSql(plan)}
+    WHERE ${matchesAll(plan)} AND ${plan.after ? spec.after(plan.after) : TRUE}
+    ORDER BY ${spec.orderBy}
+    LIMIT ${plan.limit + 1}`;
+}
+
+function countSql(plan: Plan): Prisma.Sql {
+  return sql`${withClause(plan)} SELECT count(*)::int AS "count" ${fromSql(plan)} WHERE ${matchesAll(plan)}`;
+}
+
+function facetsSql(plan: Plan): Prisma.Sql {
+  // cand: visible (and searched) products with their product-level flags and whether a variant matches everything.
+  // cvar: the variants of products passing both product-level filters. A search, collection, category or brand
+  // leaves a fraction of the catalog, whose variants (and their option rows) are best fetched per product through
+  // the foreign-key indexes (LATERAL ... OFFSET 0 keeps the planner from hashing whole tables); an unrestricted
+  // listing joins the tables wholesale.
+  const perProduct = !!(plan.search || plan.collectionId || plan.categoryIds || plan.brands);
+  const variants = perProduct
+    ? sql`CROSS JOIN LATERAL (
+        SELECT v."productId", v."id", v."price", v."position", v."available" FROM "Variant" v WHERE v."productId" = c."id" OFFSET 0
+      ) v`
+    : sql`JOIN "Variant" v ON v."productId" = c."id"`;
+  const options = perProduct
+    ? sql`CROSS JOIN LATERAL (SELECT o."name", o."value" FROM "VariantOption" o WHERE o."variantId" = v."id" OFFSET 0) o`
+    : sql`JOIN "VariantOption" o ON o."variantId" = v."id"`;
+  const candidates = sql`cand AS MATERIALIZED (
+    SELECT p."id", p."brand", p."categoryId", ${brandOk(plan)} AS b_ok, ${categoryOk(plan)} AS c_ok, ${variantOk(plan)} AS v_ok
+    ${fromSql(plan)}
+    WHERE ${visibleSql(plan)}
+  ),
+  cvar AS MATERIALIZED (
+    SELECT v."productId", v."id", v."price", v."position", v."available" FROM cand c ${variants} WHERE c.b_ok AND c.c_ok
+  )`;
+  const withoutPrice = and(variantConditions(plan, { price: false }));
+  const withoutStock = and(variantConditions(plan, { stock: false }));
+  const exceptCounted = and(variantConditions(plan, { exceptCountedOption: true }));
+  // Distinct products per value are counted in two hashed GROUP BY steps (count(DISTINCT) would sort).
+  return sql`${withClause(plan, candidates)}
+    SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
+      FROM cand c WHERE c.c_ok AND c.v_ok GROUP BY c."brand"
+    UNION ALL
+    SELECT 'category', a."id", NULL, count(*)::int, 0
+      FROM cand c JOIN "Category" cat ON cat."id" = c."categoryId" CROSS JOIN LATERAL unnest(string_to_array(cat."path", '/')) AS a("id")
+      WHERE c.b_ok AND c.v_ok GROUP BY a."id"
+    UNION ALL
+    SELECT 'price', x.bucket::text, NULL, count(*)::int, 0
+      FROM (SELECT v."productId", width_bucket(v."price", ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM cvar v WHERE ${withoutPrice} GROUP BY 1, 2) x
+      GROUP BY x.bucket
+    UNION ALL
+    SELECT 'option', x."name", x."value", count(*)::int, min(x.ord)
+      FROM (SELECT v."productId", o."name", o."value", min(v."position") AS ord FROM cvar v ${options} WHERE ${exceptCounted} GROUP BY 1, 2, 3) x
+      GROUP BY x."name", x."value"
+    UNION ALL
+    SELECT 'inStock', NULL, NULL, count(*)::int, 0
+      FROM (SELECT v."productId" FROM cvar v WHERE v."available" > 0 AND ${withoutStock} GROUP BY 1) x`;
+}
+
+// ---- execution -----------------------------------------------------------------------------------------
+
+interface FacetRow {
+  kind: 'brand' | 'category' | 'price' | 'option' | 'inStock';
+  key: string | null;
+  value: string | null;
+  count: number;
+  ord: number;
+}
+
+const leadingNumber = (value: string) => {
+  const m = /^\d+(?:\.\d+)?/.exec(value);
+  return m ? Number(m[0]) : null;
+};
+
+/** Numeric values (sizes "40", capacities "20L") in numeric order first, then the others in variant order (S, M, L, XL). */
+function optionValueOrder(a: FacetRow, b: FacetRow): number {
+  const na = leadingNumber(a.value!);
+  const nb = leadingNumber(b.value!);
+  if (na != null && nb != null && na !== nb) return na - nb;
+  if ((na == null) !== (nb == null)) return na == null ? 1 : -1;
+  return a.ord - b.ord || (a.value! < b.value! ? -1 : a.value! > b.value! ? 1 : 0);
+}
+
+function shapeFacets(plan: Plan, rows: FacetRow[]): ProductFacetsModel {
+  const byCount = (a: { count: number; value: string }, b: { count: number; value: string }) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+  const selectedBrands = new Set(plan.brands ?? []);
+  const brands = rows.filter((r) => r.kind === 'brand').map((r) => ({ value: r.key!, count: r.count, selected: selectedBrands.has(r.key!) }));
+  for (const b of selectedBrands) if (!brands.some((x) => x.value === b)) brands.push({ value: b, count: 0, selected: true });
+
+  const categories = rows
+    .filter((r) => r.kind === 'category')
+    .map((r) => ({ categoryId: r.key!, count: r.count, selected: r.key === plan.selectedCategoryId }))
+    .sort((a, b) => b.count - a.count || (a.categoryId < b.categoryId ? -1 : 1));
+
+  const optionRows = rows.filter((r) => r.kind === 'option');
+  const names = [...new Set([...optionRows.map((r) => r.key!), ...plan.options.map((o) => o.name)])].sort();
+  const options = names.map((name) => {
+    const selected = new Set(plan.options.find((o) => o.name === name)?.values ?? []);
+    const values = optionRows
+      .filter((r) => r.key === name)
+      .sort(optionValueOrder)
+      .map((r) => ({ value: r.value!, count: r.count, selected: selected.has(r.value!) }));
+    for (const v of selected) if (!values.some((x) => x.value === v)) values.push({ value: v, count: 0, selected: true });
+    return { name, values };
+  });
+
+  const priceRanges = rows
+    .filter((r) => r.kind === 'price')
+    .map((r) => Number(r.key))
+    .sort((a, b) => a - b)
+    .map((bucket) => {
+      const count = rows.find((r) => r.kind === 'price' && Number(r.key) === bucket)!.count;
+      const min = PRICE_BOUNDARIES[bucket - 1];
+      const next = PRICE_BOUNDARIES[bucket] as number | undefined;
+      return { min: money(min, FACET_CURRENCY), max: next === undefined ? null : money(next - 1, FACET_CURRENCY), count };
+    });
+
+  return {
+    categories,
+    brands: brands.sort(byCount),
+    options,
+    priceRanges,
+    inStock: rows.find((r) => r.kind === 'inStock')?.count ?? 0,
+  };
+}
+
+const once = <T>(fn: () => Promise<T>) => {
+  let memo: Promise<T> | undefined;
+  return () => (memo ??= fn());
+};
+
+const cursorKey = (sort: EffectiveSort, row: PageRow): string | number =>
+  sort === 'NEWEST' ? (row.sortKey as Date).toISOString() : (row.sortKey as string | number);
+
+/**
+ * One page of products. The page is one statement; `totalCount` and `facets` are one statement each, run only
+ * when the client selects them.
+ */
+export async function searchProducts(ctx: CatalogContext, query: ProductQuery): Promise<ProductConnectionModel> {
+  const plan = await planQuery(ctx, query);
+  const rows = await ctx.db.$queryRaw<PageRow[]>(pageSql(plan));
+  const products = rows.map(({ sortKey, ...product }) => {
+    ctx.loaders.product.prime(product.id, product as ProductModel);
+    return { product: product as ProductModel, key: cursorKey(plan.sort, { ...product, sortKey } as PageRow) };
+  });
+  const connection = toConnection(products, plan.limit, (r) => encodeCursor(plan.cursorKind, [r.key, r.product.id]), !!plan.after);
+  return {
+    edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.product })),
+    pageInfo: connection.pageInfo,
+    totalCount: once(async () => (await ctx.db.$queryRaw<{ count: number }[]>(countSql(plan)))[0].count),
+    facets: once(async () => shapeFacets(plan, await ctx.db.$queryRaw<FacetRow[]>(facetsSql(plan)))),
+  };
+}

@@ -1,0 +1,44 @@
+import type { CatalogDb } from '../db.ts';
+
+/** Consumer name under which processed StockChanged events are recorded in ProcessedEvent. */
+export const STOCK_CONSUMER = 'catalog.stock';
+
+export interface StockChangedEvent {
+  /** Unique per event; a redelivered event carries the same id and is applied once. */
+  eventId: string;
+  variantId: string;
+  /** Units available to sell (inventory's onHand - reserved, summed over locations). */
+  available: number;
+  /** When inventory computed `available`; when given, an older event never overwrites a newer level. */
+  occurredAt?: Date | string | null;
+}
+
+export type StockChangeOutcome = 'APPLIED' | 'DUPLICATE' | 'STALE' | 'UNKNOWN_VARIANT';
+
+/**
+ * Keeps Variant.available (the catalog's copy of inventory's availability, used by the inStock filter and facet)
+ * in step with inventory. Idempotent: the event id is recorded in ProcessedEvent in the same transaction as the
+ * update, so a redelivery (even a concurrent one) changes nothing. Events about unknown variants are recorded
+ * too, so they are not redelivered forever. A malformed event throws (for the bus to dead-letter).
+ */
+export async function applyStockChanged(target: CatalogDb | { db: CatalogDb }, event: StockChangedEvent): Promise<StockChangeOutcome> {
+  const db = 'db' in target ? target.db : target;
+  const { eventId, variantId, available } = event;
+  if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > 200) throw new Error('StockChanged: eventId must be a non-empty string');
+  if (typeof variantId !== 'string' || variantId.length === 0 || variantId.length > 100) throw new Error('StockChanged: variantId must be a non-empty string');
+  if (!Number.isSafeInteger(available) || Math.abs(available) > 2_147_483_647) throw new Error('StockChanged: available must be an integer');
+  const occurredAt = event.occurredAt == null ? null : new Date(event.occurredAt);
+  if (occurredAt && Number.isNaN(occurredAt.getTime())) throw new Error('StockChanged: occurredAt is not a date');
+
+  return db.$transaction(async (tx) => {
+    const recorded = await tx.processedEvent.createMany({ data: [{ consumer: STOCK_CONSUMER, eventId }], skipDuplicates: true });
+    if (recorded.count === 0) return 'DUPLICATE';
+    const updated = await tx.variant.updateMany({
+      where: { id: variantId, ...(occurredAt ? { OR: [{ availableAt: null }, { availableAt: { lte: occurredAt } }] } : {}) },
+      data: { available, ...(occurredAt ? { availableAt: occurredAt } : {}) },
+    });
+    if (updated.count === 1) return 'APPLIED';
+    const exists = await tx.variant.findUnique({ where: { id: variantId }, select: { id: true } });
+    return exists ? 'STALE' : 'UNKNOWN_VARIANT';
+  });
+}

@@ -1,9 +1,11 @@
 import type { EventTransport } from '@storefront/shared/events';
-import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
+import { createLogger, createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { createCartDb, type CartDb } from './db.ts';
 import { createCartContext } from './context.ts';
 import { createCatalogClient, type CatalogClient } from './clients/catalog.ts';
 import { resolvers } from './resolvers/index.ts';
+import { createSagaClients, createServiceCaller } from './clients/services.ts';
+import { startCheckoutSweeper } from './services/checkout.ts';
 
 export interface CartServerOptions {
   /** When given, the outbox relay and this subgraph's event consumers run with the server. */
@@ -14,19 +16,29 @@ export interface CartServerOptions {
   secret?: string;
   /** Where prices come from; defaults to the catalog subgraph at subgraphUrl('catalog'). */
   catalog?: CatalogClient;
+  /** How often stuck checkouts are recovered (ms); 0 turns the sweeper off. Default 5000. */
+  checkoutSweepIntervalMs?: number;
 }
 
 export async function createCartServer(options: CartServerOptions) {
   const db = options.db ?? createCartDb(options.databaseUrl);
   const catalog = options.catalog ?? createCatalogClient({ secret: options.secret });
+  const log = options.log ?? createLogger('cart');
+  const saga = createSagaClients(createServiceCaller({ secret: options.secret }));
+  const checkout = { db, catalog, saga };
+  const interval = options.checkoutSweepIntervalMs ?? 5_000;
+  const sweeper = interval > 0 ? startCheckoutSweeper({ ...checkout, log: log.child({ component: 'checkout-sweeper' }) }, interval) : null;
   return createSubgraphServer({
     name: 'cart',
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
-    createContext: createCartContext({ db, catalog }),
+    createContext: createCartContext({ db, catalog, checkout }),
     ready: () => db.$queryRaw`SELECT 1`,
-    onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
-    log: options.log,
+    onClose: async () => {
+      await sweeper?.stop();
+      if (!options.db) await db.$disconnect();
+    },
+    log,
     secret: options.secret,
     events: options.events ? { transport: options.events, outbox: db } : undefined,
   });

@@ -308,7 +308,7 @@ describe('cart subgraph: catalog client', () => {
     const [a, b] = [variants[0], variants[50]];
     const found = await createCatalogClient({ url: catalogUrl }).variants([a.id, b.id, a.id, 'unknown']);
     expect([...found.keys()].sort()).toEqual([a.id, b.id].sort());
-    expect(found.get(a.id)).toEqual({ id: a.id, price: { amount: a.price, currencyCode: 'USD' }, productStatus: 'ACTIVE' });
+    expect(found.get(a.id)).toEqual({ id: a.id, sku: a.sku, productTitle: expect.any(String), price: { amount: a.price, currencyCode: 'USD' }, productStatus: 'ACTIVE' });
   });
 
   it('fails loudly, never with a made-up price, when the catalog refuses or cannot be reached', async () => {

@@ -1,4 +1,5 @@
-import type { EventTransport } from '@storefront/shared/events';
+import { LiveEvents, type EventTransport } from '@storefront/shared/events';
+import { LIVE_EVENT_TYPES } from './services/live.ts';
 import { createLogger, createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { startReservationSweeper } from './services/reservations.ts';
 import { createInventoryDb, type InventoryDb } from './db.ts';
@@ -18,6 +19,7 @@ export interface InventoryServerOptions {
 
 export async function createInventoryServer(options: InventoryServerOptions) {
   const db = options.db ?? createInventoryDb(options.databaseUrl);
+  const live = options.events ? new LiveEvents(options.events, 'inventory', LIVE_EVENT_TYPES) : undefined;
   const log = options.log ?? createLogger('inventory');
   const sweepIntervalMs = options.sweepIntervalMs ?? Number(process.env.INVENTORY_SWEEP_INTERVAL_MS ?? 30_000);
   const sweeper = sweepIntervalMs > 0 ? startReservationSweeper(db, log.child({ component: 'reservation-sweeper' }), sweepIntervalMs) : null;
@@ -25,10 +27,12 @@ export async function createInventoryServer(options: InventoryServerOptions) {
     name: 'inventory',
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
-    createContext: createInventoryContext(db),
+    createContext: createInventoryContext(db, live),
+    subscriptions: true,
     ready: () => db.$queryRaw`SELECT 1`,
     onClose: async () => {
       await sweeper?.stop();
+      await live?.close();
       if (!options.db) await db.$disconnect();
     },
     log,

@@ -1,4 +1,5 @@
-import type { EventTransport } from '@storefront/shared/events';
+import { LiveEvents, type EventTransport } from '@storefront/shared/events';
+import { LIVE_EVENT_TYPES } from './services/live.ts';
 import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { createOrderDb, type OrderDb } from './db.ts';
 import { createOrderContext } from './context.ts';
@@ -15,13 +16,18 @@ export interface OrderServerOptions {
 
 export async function createOrderServer(options: OrderServerOptions) {
   const db = options.db ?? createOrderDb(options.databaseUrl);
+  const live = options.events ? new LiveEvents(options.events, 'order', LIVE_EVENT_TYPES) : undefined;
   return createSubgraphServer({
     name: 'order',
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
-    createContext: createOrderContext(db),
+    createContext: createOrderContext(db, live),
+    subscriptions: true,
     ready: () => db.$queryRaw`SELECT 1`,
-    onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
+    onClose: async () => {
+      await live?.close();
+      if (!options.db) await db.$disconnect();
+    },
     log: options.log,
     secret: options.secret,
     events: options.events ? { transport: options.events, outbox: db } : undefined,

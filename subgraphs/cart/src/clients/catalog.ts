@@ -6,6 +6,9 @@ export interface CatalogVariant {
   price: Money;
   /** The product's status in the catalog: only ACTIVE products can be bought. */
   productStatus: string;
+  sku: string;
+  /** The product's title (what an order line shows). */
+  productTitle: string;
 }
 
 export interface CatalogClient {
@@ -32,7 +35,7 @@ export class CatalogUnavailableError extends Error {
 const VARIANTS_QUERY = /* GraphQL */ `
   query CartVariantPrices($ids: [_Any!]!) {
     _entities(representations: $ids) {
-      ... on Variant { id price { amount currencyCode } product { status } }
+      ... on Variant { id sku price { amount currencyCode } product { status title } }
     }
   }
 `;
@@ -41,7 +44,7 @@ const VARIANTS_QUERY = /* GraphQL */ `
 const CART_SERVICE: Viewer = { roles: [], scopes: [], service: 'cart' };
 
 interface EntitiesResponse {
-  data?: { _entities?: ({ id: string; price: { amount: number; currencyCode: string }; product: { status: string } } | null)[] } | null;
+  data?: { _entities?: ({ id: string; sku: string; price: { amount: number; currencyCode: string }; product: { status: string; title: string } } | null)[] } | null;
   errors?: { message: string }[];
 }
 
@@ -73,7 +76,7 @@ export function createCatalogClient(options: HttpCatalogClientOptions = {}): Cat
       }
       for (const entity of entities) {
         if (!entity) continue;
-        found.set(entity.id, { id: entity.id, price: money(entity.price.amount, entity.price.currencyCode), productStatus: entity.product.status });
+        found.set(entity.id, { id: entity.id, price: money(entity.price.amount, entity.price.currencyCode), productStatus: entity.product.status, sku: entity.sku, productTitle: entity.product.title });
       }
       return found;
     },

@@ -1,6 +1,7 @@
 import { money } from '@storefront/shared';
 import type { CartLineResolvers, CartResolvers, UserResolvers } from '../generated/graphql.ts';
-import { activeCartOf, cartLines, cartTotals, getCart } from '../services/carts.ts';
+import { activeCartOf, cartLines, cartPrice, cartTotals, getCart } from '../services/carts.ts';
+import type { Address } from '../services/pricing.ts';
 
 export const Cart: CartResolvers = {
   // References bypass Query.cart, so they get the same ownership check.
@@ -8,6 +9,12 @@ export const Cart: CartResolvers = {
   lines: (cart, _, ctx) => cartLines(ctx, cart),
   itemCount: async (cart, _, ctx) => (await cartTotals(ctx, cart)).itemCount,
   subtotal: async (cart, _, ctx) => money((await cartTotals(ctx, cart)).subtotal, cart.currency),
+  discountCode: (cart) => cart.discountCode,
+  discountTotal: async (cart, _, ctx) => money((await cartPrice(ctx, cart)).discountTotal, cart.currency),
+  shippingTotal: async (cart, _, ctx) => money((await cartPrice(ctx, cart)).shippingTotal, cart.currency),
+  taxTotal: async (cart, _, ctx) => money((await cartPrice(ctx, cart)).taxTotal, cart.currency),
+  total: async (cart, _, ctx) => money((await cartPrice(ctx, cart)).total, cart.currency),
+  shippingAddress: (cart) => (cart.shippingAddress as Address | null) ?? null,
   updatedAt: (cart) => cart.updatedAt.toISOString(),
   expiresAt: (cart) => cart.expiresAt.toISOString(),
 };

@@ -7,6 +7,7 @@ import {
   DEFAULT_CURRENCY, MAX_CART_LINES, MAX_LINE_QUANTITY, MIN_LINE_QUANTITY,
   canReadCart, canReadUsersCart, canWriteCart, expiryAfter, hasExpired, isValidQuantity,
 } from './policy.ts';
+import { computeTotals, isKnownCode, normalizeAddress, normalizeCode, type Address, type Totals } from './pricing.ts';
 
 export type CartUserError = UserError<CartErrorCode>;
 
@@ -343,4 +344,38 @@ const lineNotFound = (field: string[]) => userError<CartErrorCode>('LINE_NOT_FOU
 export async function expireStaleCarts(db: CartContext['db'], now = new Date()): Promise<number> {
   const { count } = await db.cart.updateMany({ where: { status: 'ACTIVE', expiresAt: { lte: now } }, data: { status: 'EXPIRED' } });
   return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discount code and shipping address
+
+export async function applyDiscountCode(ctx: CartContext, input: { cartId: string; code?: string | null }): Promise<CartPayload> {
+  const cart = await writableCart(ctx, input.cartId);
+  if (!cart) return rejected(null, cartNotFound());
+  const refused = await refuse(ctx, cart);
+  if (refused) return refused;
+  const code = input.code?.trim() ? normalizeCode(input.code) : null;
+  if (code && !isKnownCode(code)) return rejected(cart, userError('INVALID_DISCOUNT_CODE', 'Unknown discount code', ['code']));
+  return changeCart(ctx, cart.id, async (tx, locked) => {
+    await tx.cart.update({ where: { id: locked.id }, data: { discountCode: code } });
+  });
+}
+
+export async function setShippingAddress(ctx: CartContext, input: { cartId: string; address: Address }): Promise<CartPayload> {
+  const cart = await writableCart(ctx, input.cartId);
+  if (!cart) return rejected(null, cartNotFound());
+  const refused = await refuse(ctx, cart);
+  if (refused) return refused;
+  const address = normalizeAddress(input.address);
+  if (!address) return rejected(cart, userError('INVALID_ADDRESS', 'The address is incomplete or names a country we do not ship to', ['address']));
+  return changeCart(ctx, cart.id, async (tx, locked) => {
+    await tx.cart.update({ where: { id: locked.id }, data: { shippingAddress: address as any } });
+  });
+}
+
+/** Subtotal, discount, shipping, tax and total of a cart, by the rules in pricing.ts. */
+export async function cartPrice(ctx: CartContext, cart: CartModel): Promise<Totals> {
+  const lines = await cartLines(ctx, cart);
+  const country = (cart.shippingAddress as Address | null)?.country ?? null;
+  return computeTotals(lines, cart.discountCode, country);
 }

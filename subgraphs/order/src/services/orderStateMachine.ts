@@ -45,6 +45,10 @@ export interface TransitionOptions {
   actor: string;
   reason?: string | null;
   at?: Date;
+  /** Further columns to set with the status (e.g. tracking details when shipping), in the same transaction. */
+  data?: { carrier?: string; trackingNumber?: string; shippedAt?: Date; deliveredAt?: Date };
+  /** Extra fields for the OrderStatusChanged event's payload. */
+  eventDetails?: Record<string, unknown>;
 }
 
 /**
@@ -66,11 +70,11 @@ export async function transition(ctx: TransitionContext, orderId: string, to: Or
         userErrors: [userError('INVALID_TRANSITION', `An order cannot go from ${current.status} to ${to}`, ['status'])],
       };
     }
-    const order = await tx.order.update({ where: { id: orderId }, data: { status: to } });
+    const order = await tx.order.update({ where: { id: orderId }, data: { ...options.data, status: to } });
     await tx.orderStatusHistory.create({ data: { id: newId(), orderId, from: current.status, to, actor: options.actor, reason, at } });
     await writeOutboxEvent(tx, 'OrderStatusChanged', orderId, {
       orderId, orderNumber: order.number, userId: order.userId, from: current.status, to, actor: options.actor, reason,
-      total: money(order.total, order.currency), occurredAt: at.toISOString(),
+      total: money(order.total, order.currency), occurredAt: at.toISOString(), ...options.eventDetails,
     }, at);
     return { order, userErrors: [] };
   });

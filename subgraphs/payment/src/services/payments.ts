@@ -8,6 +8,7 @@ import { assertCanWriteAny, assertService, canRead } from './access.ts';
 import type { CardErrorCode } from './cards.ts';
 import { recordEvent } from './outbox.ts';
 import { ProviderTimeoutError, type AuthorizeResult } from './provider.ts';
+import { assessRisk } from './risk.ts';
 
 /**
  * The payment lifecycle: AUTHORIZED -> CAPTURED -> PARTIALLY_REFUNDED -> REFUNDED, or AUTHORIZED ->
@@ -29,7 +30,8 @@ export type PaymentErrorCode =
   | 'INVALID_STATE'
   | 'CAPTURE_EXCEEDS_AUTHORIZATION'
   | 'REFUND_EXCEEDS_CAPTURE'
-  | 'IDEMPOTENCY_KEY_REUSED';
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'RISK_DECLINED';
 
 export interface PaymentPayload {
   payment: PaymentModel | null;
@@ -99,6 +101,9 @@ export interface AuthorizeInput {
   currencyCode: string;
   token: string;
   idempotencyKey: string;
+  /** For the risk check's country rule (ISO 3166-1 alpha-2). */
+  billingCountry?: string | null;
+  shippingCountry?: string | null;
 }
 
 function authorizationPayload(payment: PaymentModel): PaymentPayload {
@@ -166,6 +171,14 @@ export async function authorizePayment(ctx: PaymentContext, input: AuthorizeInpu
 
   const settled = await settledAuthorization(ctx.db, input);
   if (settled) return settled;
+
+  // The risk check: a flagged attempt never reaches the provider. The decision (with the rules that
+  // fired) is in RiskDecision; no Payment row is written, so the order may still pay another way.
+  const risk = await assessRisk(ctx.db, input, ctx.risk);
+  if (risk.outcome === 'DECLINED') {
+    ctx.log.info({ orderId: input.orderId, rules: risk.rules }, 'authorization refused by the risk check');
+    return failure('RISK_DECLINED', `The payment was declined by the risk check (${risk.rules.join(', ')})`, ['input', 'token']);
+  }
 
   let result: AuthorizeResult;
   try {

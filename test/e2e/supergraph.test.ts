@@ -54,6 +54,29 @@ describe('the supergraph through the gateway', () => {
     expect(me.loyalty.points).toBeGreaterThan(0);
   });
 
+  it("keeps catalog's in-stock filter current from inventory's StockChanged events", async () => {
+    const { stockFor } = await import('@storefront/shared/fixtures');
+    const soldOut = fixture.products.find((p) => p.variants.every((v) => stockFor(v.sku).every((n) => n === 0)))!;
+    const search = () => postGraphQL(stack.gatewayUrl, 'query($s: String!) { products(first: 5, search: $s, filter: { inStock: true }) { edges { node { id } } } }', { s: soldOut.title });
+    expect((await search()).body.data.products.edges.map((e: any) => e.node.id)).not.toContain(soldOut.id);
+    const admin = await login(stack.gatewayUrl, 'admin');
+    const restock = await postGraphQL(
+      stack.gatewayUrl,
+      'mutation($i: RestockVariantInput!) { restockVariant(input: $i) { userErrors { code } } }',
+      { i: { variantId: soldOut.variants[0].id, locationId: fixture.warehouses[1].id, quantity: 3, reason: 'e2e restock' } },
+      { authorization: `Bearer ${admin}` },
+    );
+    expect(restock.body.data.restockVariant.userErrors).toEqual([]);
+    const start = Date.now();
+    let ids: string[] = [];
+    while (Date.now() - start < 10_000) {
+      ids = (await search()).body.data.products.edges.map((e: any) => e.node.id);
+      if (ids.includes(soldOut.id)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ids).toContain(soldOut.id);
+  });
+
   it('gives 400 for malformed JSON', async () => {
     const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(res.status).toBe(400);

@@ -8,7 +8,7 @@ export const REDACTED_PATHS = [
   'token', '*.token', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken',
   'passwordHash', '*.passwordHash', 'secret', '*.secret', 'clientSecret', '*.clientSecret',
   'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
-  'cardNumber', '*.cardNumber', 'cvv', '*.cvv', 'variables.input.password', 'variables.input.cardNumber',
+  'cardNumber', '*.cardNumber', 'cvv', '*.cvv', 'cvc', '*.cvc', 'variables.input.cvc', 'variables.input.number', 'variables.input.password', 'variables.input.cardNumber',
 ];
 
 export function createLogger(name: string, options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {

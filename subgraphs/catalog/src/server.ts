@@ -1,9 +1,13 @@
+import type { EventTransport } from '@storefront/shared/events';
 import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { createCatalogDb, type CatalogDb } from './db.ts';
 import { createCatalogContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
+import { applyStockChanged, STOCK_CONSUMER } from './services/stock.ts';
 
 export interface CatalogServerOptions {
+  /** When given, the outbox relay runs and inventory's StockChanged events keep Variant.available current. */
+  events?: EventTransport;
   databaseUrl: string;
   db?: CatalogDb;
   log?: Logger;
@@ -21,5 +25,20 @@ export async function createCatalogServer(options: CatalogServerOptions) {
     onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
     log: options.log,
     secret: options.secret,
+    events: options.events
+      ? {
+          transport: options.events,
+          outbox: db,
+          consumers: [
+            {
+              group: STOCK_CONSUMER,
+              types: ['StockChanged'],
+              handler: async (e) => {
+                await applyStockChanged(db, { eventId: e.id, variantId: e.aggregateId, available: Number(e.payload.available), occurredAt: e.occurredAt });
+              },
+            },
+          ],
+        }
+      : undefined,
   });
 }

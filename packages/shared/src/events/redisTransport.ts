@@ -63,12 +63,15 @@ export class RedisStreamsTransport implements EventTransport {
       await reader.xack(this.stream, options.group, id);
     };
 
-    const loop = async () => {
+    const createGroup = async () => {
       try {
         await reader.xgroup('CREATE', this.stream, options.group, options.from === 'latest' ? '$' : '0', 'MKSTREAM');
       } catch (e: any) {
         if (!String(e?.message).includes('BUSYGROUP')) this.log?.warn({ err: e }, 'xgroup create failed');
       }
+    };
+    const loop = async () => {
+      await createGroup();
       let lastClaim = 0;
       while (!stopped && !this.closed) {
         try {
@@ -81,6 +84,8 @@ export class RedisStreamsTransport implements EventTransport {
           for (const [, entries] of res ?? []) for (const [id, fields] of entries) await handle(id, fields);
         } catch (e) {
           if (stopped || this.closed) break;
+          // A Redis that restarted without persistence has lost the stream and its groups: make them again.
+          if (String((e as Error)?.message).includes('NOGROUP')) await createGroup();
           this.log?.warn({ err: e, group: options.group }, 'event consumer error; retrying');
           await new Promise((r) => setTimeout(r, 500));
         }

@@ -31,10 +31,10 @@ export function encodeCursor(kind: string, values: readonly (string | number | n
   return Buffer.from(JSON.stringify([kind, ...values])).toString('base64url');
 }
 
-export function decodeCursor(kind: string, cursor: string | null | undefined, arity: number): (string | number | null)[] | null {
+export function decodeCursor(kind: string, cursor: string | null | undefined, arity: number, maxLength = 512): (string | number | null)[] | null {
   if (cursor == null) return null;
   try {
-    if (cursor.length > 512) throw new Error('too long');
+    if (cursor.length > maxLength) throw new Error('too long');
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Array.isArray(parsed) || parsed[0] !== kind || parsed.length !== arity + 1) throw new Error('shape');
     const values = parsed.slice(1);

@@ -5,6 +5,7 @@ export { money, type Money } from './money.ts';
 export { ROLE_SCOPES, scopesForRoles, type Role } from './auth/roles.ts';
 export { ANONYMOUS, hasScope, canAccessOwned, type Viewer } from './auth/viewer.ts';
 export * from './auth/internalSignature.ts';
+export { createServiceClient, ServiceUnavailableError, type ServiceClient, type ServiceClientOptions } from './auth/serviceClient.ts';
 export * from './graphql/errors.ts';
 export * from './graphql/pagination.ts';
 export { loaderById, loaderByGroup } from './graphql/loaders.ts';
@@ -13,4 +14,5 @@ export { SHARED_SDL, subgraphSdl, subgraphTypeDefs } from './graphql/typeDefs.ts
 export { createHttpApp, listen, closeServer, sendJson, readBody, HttpError, type Route } from './http/server.ts';
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type SubgraphEvents, type EventConsumer } from './subgraph/createSubgraphServer.ts';
 export { runSubgraph } from './subgraph/run.ts';
+export { startPeriodicJob, type PeriodicJob } from './jobs/periodic.ts';
 export type { BaseRequestContext } from './subgraph/context.ts';

@@ -1,4 +1,4 @@
-import { newId, type Logger } from '@storefront/shared';
+import { newId, startPeriodicJob, type Logger, type PeriodicJob } from '@storefront/shared';
 import type { InventoryContext } from '../context.ts';
 import type { InventoryDb } from '../db.ts';
 import { createInventoryContext } from '../context.ts';
@@ -264,23 +264,9 @@ export async function sweepExpired(ctx: InventoryContext, now: Date = new Date()
   return { expired };
 }
 
-/** Runs sweepExpired every `intervalMs` until stopped; a run still going skips the next tick, errors are logged. */
-export function startReservationSweeper(db: InventoryDb, log: Logger, intervalMs = 30_000): { stop(): Promise<void> } {
+/** Runs sweepExpired every `intervalMs` until stopped. */
+export function startReservationSweeper(db: InventoryDb, log: Logger, intervalMs = 30_000): PeriodicJob {
   const context = createInventoryContext(db);
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = sweepExpired(context({ requestId: `sweeper-${newId()}`, viewer: { roles: [], scopes: [], service: 'inventory-sweeper' }, log }))
-      .catch((err) => log.error({ err }, 'reservation sweep failed'))
-      .finally(() => {
-        running = null;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const sweep = () => sweepExpired(context({ requestId: `sweeper-${newId()}`, viewer: { roles: [], scopes: [], service: 'inventory-sweeper' }, log }));
+  return startPeriodicJob('reservation sweep', intervalMs, sweep, log);
 }

@@ -15,4 +15,5 @@ export { createHttpApp, listen, closeServer, sendJson, readBody, HttpError, type
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type SubgraphEvents, type EventConsumer } from './subgraph/createSubgraphServer.ts';
 export { runSubgraph } from './subgraph/run.ts';
 export { startPeriodicJob, type PeriodicJob } from './jobs/periodic.ts';
+export { createLimiter, type Limiter } from './jobs/limiter.ts';
 export type { BaseRequestContext } from './subgraph/context.ts';

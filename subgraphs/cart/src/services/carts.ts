@@ -1,4 +1,4 @@
-import { newId, userError, type UserError } from '@storefront/shared';
+import { forbidden, hasScope, newId, userError, type UserError, type Viewer } from '@storefront/shared';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { CartModel, CartLineModel } from '../generated/prisma/models.ts';
 import type { CartErrorCode } from '../generated/graphql.ts';
@@ -8,12 +8,15 @@ import {
   canReadCart, canReadUsersCart, canWriteCart, expiryAfter, hasExpired, isValidQuantity,
 } from './policy.ts';
 import { computeTotals, isKnownCode, normalizeAddress, normalizeCode, type Address, type Totals } from './pricing.ts';
+import { guestTokenMatches, hashGuestToken, newGuestToken } from './guestTokens.ts';
 
 export type CartUserError = UserError<CartErrorCode>;
 
 export interface CartPayload {
   cart: CartModel | null;
   userErrors: CartUserError[];
+  /** Only when createCart started a guest cart: its token, never stored in clear. */
+  guestToken?: string | null;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -44,10 +47,15 @@ const tooManyLines = (field: string[]) => userError<CartErrorCode>('TOO_MANY_LIN
 // ---------------------------------------------------------------------------------------------
 // Reads
 
-/** Query.cart and Cart references: null when missing or not the viewer's (no existence leak). */
-export async function getCart(ctx: CartContext, id: string): Promise<CartModel | null> {
+/**
+ * Query.cart and Cart references: null when missing or not the viewer's (no existence leak).
+ * A guest cart (no user) is read with its token, or by services and support staff.
+ */
+export async function getCart(ctx: CartContext, id: string, guestToken?: string | null): Promise<CartModel | null> {
   const cart = await ctx.loaders.cartById.load(id);
-  return cart && canReadCart(ctx.viewer, cart.userId) ? cart : null;
+  if (!cart) return null;
+  if (cart.userId === null) return guestTokenMatches(guestToken, cart.guestTokenHash) || canReadCart(ctx.viewer, null) ? cart : null;
+  return canReadCart(ctx.viewer, cart.userId) ? cart : null;
 }
 
 /** User.cart: the user's ACTIVE, unexpired cart, for the user themself only. */
@@ -121,7 +129,7 @@ async function lockCart(tx: Tx, id: string): Promise<CartModel | null> {
 /** Why a cart cannot change, if it cannot. */
 function statusError(cart: CartModel, now: Date): CartUserError | null {
   if (hasExpired(cart, now)) return userError('CART_EXPIRED', 'This cart has expired; start a new one', ['cartId']);
-  if (cart.status !== 'ACTIVE') return userError('CART_NOT_ACTIVE', 'This cart was already checked out', ['cartId']);
+  if (cart.status !== 'ACTIVE') return userError('CART_NOT_ACTIVE', 'This cart was already checked out or merged', ['cartId']);
   return null;
 }
 
@@ -207,10 +215,25 @@ function forget(ctx: CartContext, cart: Pick<CartModel, 'id' | 'userId'>, fresh?
   if (fresh) ctx.loaders.cartById.prime(fresh.id, fresh);
 }
 
-/** The cart a mutation names, if the viewer may change it. A cart that is not yours does not exist. */
-async function writableCart(ctx: CartContext, cartId: string): Promise<CartModel | null> {
+/**
+ * The cart a mutation names, if the viewer may change it. A cart that is not yours does not exist;
+ * a guest cart is yours when you present its token (a user's cart ignores tokens).
+ */
+async function writableCart(ctx: CartContext, cartId: string, guestToken?: string | null): Promise<CartModel | null> {
+  assertMayWrite(ctx.viewer);
   const cart = await ctx.loaders.cartById.load(cartId);
-  return cart && canWriteCart(ctx.viewer, cart.userId) ? cart : null;
+  if (!cart) return null;
+  if (cart.userId === null) return guestTokenMatches(guestToken, cart.guestTokenHash) || canWriteCart(ctx.viewer, null) ? cart : null;
+  return canWriteCart(ctx.viewer, cart.userId) ? cart : null;
+}
+
+/**
+ * The cart mutations carry no @hasScope (guests have no scopes), so the rule is here: anonymous
+ * callers act as guests; anyone signed in (a user or an API client) needs cart:write.
+ */
+function assertMayWrite(viewer: Viewer): void {
+  if (viewer.service) return;
+  if ((viewer.userId || viewer.clientId) && !hasScope(viewer, 'cart:write')) throw forbidden('Requires one of the scopes: cart:write');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,16 +244,20 @@ export interface CreateCartInput {
   lines?: readonly LineInput[] | null;
 }
 
-/** The viewer's active cart, created when they have none (an expired one is retired first); lines are added to it. */
+/**
+ * The viewer's active cart, created when they have none (an expired one is retired first); lines are
+ * added to it. Without a user it is always a new guest cart, answered with its one-time token.
+ */
 export async function createCart(ctx: CartContext, input: CreateCartInput): Promise<CartPayload> {
+  assertMayWrite(ctx.viewer);
   const userId = ctx.viewer.userId;
-  if (!userId) return rejected(null, userError('NOT_SIGNED_IN', 'Sign in to start a cart'));
   const currency = input.currency ?? DEFAULT_CURRENCY;
   if (!/^[A-Z]{3}$/.test(currency)) return rejected(null, userError('INVALID_CURRENCY', 'Currency must be an ISO 4217 code such as USD', ['currency']));
 
   const lines = input.lines ?? [];
   const { merged, userErrors } = validateAdditions(lines);
   if (userErrors.length) return rejected(null, ...userErrors);
+  if (!userId) return createGuestCart(ctx, currency, merged);
 
   const existing = await currentActiveCart(ctx, userId);
   if (existing) {
@@ -263,6 +290,28 @@ export async function createCart(ctx: CartContext, input: CreateCartInput): Prom
   }
 }
 
+/** A new guest cart: owned by no user, found again only through the token answered here. */
+async function createGuestCart(ctx: CartContext, currency: string, merged: Map<string, { quantity: number; index: number }>): Promise<CartPayload> {
+  const { priced, userErrors } = await priceLines(ctx, merged, currency);
+  if (userErrors.length) return rejected(null, ...userErrors);
+  const now = ctx.now();
+  const guestToken = newGuestToken();
+  try {
+    const cart = await ctx.db.$transaction(async (tx) => {
+      const created = await tx.cart.create({
+        data: { id: newId(), userId: null, guestTokenHash: hashGuestToken(guestToken), currency, status: 'ACTIVE', lastActivityAt: now, expiresAt: expiryAfter(now) },
+      });
+      await applyAdditions(tx, created, priced, now);
+      return created;
+    });
+    forget(ctx, cart, cart);
+    return { cart, guestToken, userErrors: [] };
+  } catch (error) {
+    if (error instanceof Rejected) return rejected(null, ...error.userErrors);
+    throw error;
+  }
+}
+
 /** The user's ACTIVE cart; one found past its expiry is marked EXPIRED so a new one can take its place. */
 async function currentActiveCart(ctx: CartContext, userId: string): Promise<CartModel | null> {
   const cart = await ctx.loaders.activeCartByUser.load(userId);
@@ -276,11 +325,12 @@ async function currentActiveCart(ctx: CartContext, userId: string): Promise<Cart
 
 export interface AddCartLinesInput {
   cartId: string;
+  guestToken?: string | null;
   lines: readonly LineInput[];
 }
 
 export async function addCartLines(ctx: CartContext, input: AddCartLinesInput): Promise<CartPayload> {
-  const cart = await writableCart(ctx, input.cartId);
+  const cart = await writableCart(ctx, input.cartId, input.guestToken);
   if (!cart) return rejected(null, cartNotFound());
   const refused = await refuse(ctx, cart);
   if (refused) return refused;
@@ -293,11 +343,12 @@ export async function addCartLines(ctx: CartContext, input: AddCartLinesInput): 
 
 export interface UpdateCartLinesInput {
   cartId: string;
+  guestToken?: string | null;
   lines: readonly { lineId: string; quantity: number }[];
 }
 
 export async function updateCartLines(ctx: CartContext, input: UpdateCartLinesInput): Promise<CartPayload> {
-  const cart = await writableCart(ctx, input.cartId);
+  const cart = await writableCart(ctx, input.cartId, input.guestToken);
   if (!cart) return rejected(null, cartNotFound());
   const refused = await refuse(ctx, cart);
   if (refused) return refused;
@@ -321,11 +372,12 @@ export async function updateCartLines(ctx: CartContext, input: UpdateCartLinesIn
 
 export interface RemoveCartLinesInput {
   cartId: string;
+  guestToken?: string | null;
   lineIds: readonly string[];
 }
 
 export async function removeCartLines(ctx: CartContext, input: RemoveCartLinesInput): Promise<CartPayload> {
-  const cart = await writableCart(ctx, input.cartId);
+  const cart = await writableCart(ctx, input.cartId, input.guestToken);
   if (!cart) return rejected(null, cartNotFound());
   const refused = await refuse(ctx, cart);
   if (refused) return refused;
@@ -349,8 +401,8 @@ export async function expireStaleCarts(db: CartContext['db'], now = new Date()):
 // ---------------------------------------------------------------------------------------------
 // Discount code and shipping address
 
-export async function applyDiscountCode(ctx: CartContext, input: { cartId: string; code?: string | null }): Promise<CartPayload> {
-  const cart = await writableCart(ctx, input.cartId);
+export async function applyDiscountCode(ctx: CartContext, input: { cartId: string; guestToken?: string | null; code?: string | null }): Promise<CartPayload> {
+  const cart = await writableCart(ctx, input.cartId, input.guestToken);
   if (!cart) return rejected(null, cartNotFound());
   const refused = await refuse(ctx, cart);
   if (refused) return refused;
@@ -361,8 +413,8 @@ export async function applyDiscountCode(ctx: CartContext, input: { cartId: strin
   });
 }
 
-export async function setShippingAddress(ctx: CartContext, input: { cartId: string; address: Address }): Promise<CartPayload> {
-  const cart = await writableCart(ctx, input.cartId);
+export async function setShippingAddress(ctx: CartContext, input: { cartId: string; guestToken?: string | null; address: Address }): Promise<CartPayload> {
+  const cart = await writableCart(ctx, input.cartId, input.guestToken);
   if (!cart) return rejected(null, cartNotFound());
   const refused = await refuse(ctx, cart);
   if (refused) return refused;
@@ -378,4 +430,111 @@ export async function cartPrice(ctx: CartContext, cart: CartModel): Promise<Tota
   const lines = await cartLines(ctx, cart);
   const country = (cart.shippingAddress as Address | null)?.country ?? null;
   return computeTotals(lines, cart.discountCode, country);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guest carts at sign-in
+
+export interface MergeGuestCartInput {
+  cartId: string;
+  guestToken: string;
+}
+
+/**
+ * Folds a guest cart into the signed-in user's active cart (created when they have none). Same
+ * variant: quantities summed, capped at 99. Every merged line takes today's catalog price; lines
+ * whose variant is gone or no longer for sale are left out. The guest cart becomes MERGED.
+ * Locks: the guest cart first, then the user's cart, so concurrent merges queue up without cycles.
+ */
+export async function mergeGuestCart(ctx: CartContext, input: MergeGuestCartInput): Promise<CartPayload> {
+  const userId = ctx.viewer.userId;
+  if (!userId) return rejected(null, userError('NOT_SIGNED_IN', 'Sign in to keep a guest cart'));
+  const guest = await ctx.loaders.cartById.load(input.cartId);
+  // A wrong token, a user's cart and no cart at all look the same.
+  if (!guest || guest.userId !== null || !guestTokenMatches(input.guestToken, guest.guestTokenHash)) return rejected(null, cartNotFound());
+  const refused = statusError(guest, ctx.now());
+  if (refused) {
+    await retireIfExpired(ctx.db, guest, ctx.now());
+    return rejected(null, refused);
+  }
+
+  const guestLines = await ctx.db.cartLine.findMany({ where: { cartId: guest.id }, orderBy: [{ addedAt: 'asc' }, { id: 'asc' }] });
+  const catalog = guestLines.length ? await ctx.catalog.variants(guestLines.map((l) => l.variantId)) : new Map();
+  const repriced = guestLines.flatMap((l) => {
+    const v = catalog.get(l.variantId);
+    return v && v.productStatus === 'ACTIVE' && v.price.currencyCode === guest.currency ? [{ variantId: l.variantId, quantity: l.quantity, unitPrice: v.price.amount }] : [];
+  });
+
+  const attemptMerge = () =>
+    ctx.db.$transaction(async (tx) => {
+      const now = ctx.now();
+      const lockedGuest = await lockCart(tx, guest.id);
+      const stillOpen = lockedGuest && statusError(lockedGuest, now);
+      if (!lockedGuest || stillOpen) throw new Rejected([stillOpen || cartNotFound()]);
+
+      let target = await tx.cart.findFirst({ where: { userId, status: 'ACTIVE' } });
+      if (target && hasExpired(target, now)) {
+        await retireIfExpired(tx, target, now);
+        target = null;
+      }
+      if (target) target = await lockCart(tx, target.id);
+      if (target && target.status !== 'ACTIVE') target = null; // changed while we waited for the lock
+      if (!target) {
+        target = await tx.cart.create({
+          data: {
+            id: newId(), userId, currency: guest.currency, status: 'ACTIVE', lastActivityAt: now, expiresAt: expiryAfter(now),
+            discountCode: lockedGuest.discountCode, shippingAddress: lockedGuest.shippingAddress ?? undefined,
+          },
+        });
+      } else if (target.currency !== guest.currency) {
+        throw new Rejected([userError('CURRENCY_MISMATCH', `Your cart is in ${target.currency}, the guest cart in ${guest.currency}`, ['cartId'])]);
+      }
+
+      const existing = new Map((await tx.cartLine.findMany({ where: { cartId: target.id } })).map((l) => [l.variantId, l]));
+      const fresh = repriced.filter((l) => !existing.has(l.variantId));
+      if (existing.size + fresh.length > MAX_CART_LINES) throw new Rejected([tooManyLines(['cartId'])]);
+      if (fresh.length) {
+        await tx.cartLine.createMany({
+          data: fresh.map((l) => ({ id: newId(), cartId: target.id, variantId: l.variantId, quantity: l.quantity, unitPrice: l.unitPrice, currency: guest.currency, addedAt: now })),
+        });
+      }
+      for (const line of repriced) {
+        const current = existing.get(line.variantId);
+        if (!current) continue;
+        await tx.cartLine.update({
+          where: { id: current.id },
+          data: { quantity: Math.min(MAX_LINE_QUANTITY, current.quantity + line.quantity), unitPrice: line.unitPrice, currency: guest.currency },
+        });
+      }
+      // The address now lives on the customer's cart (or theirs wins); none stays behind unowned.
+      await tx.cart.update({ where: { id: guest.id }, data: { status: 'MERGED', lastActivityAt: now, shippingAddress: Prisma.DbNull } });
+      return tx.cart.update({
+        where: { id: target.id },
+        data: {
+          lastActivityAt: now, expiresAt: expiryAfter(now),
+          // The guest's code and address carry over when the customer's cart has none.
+          ...(target.discountCode ? {} : { discountCode: lockedGuest.discountCode }),
+          ...(target.shippingAddress ? {} : { shippingAddress: lockedGuest.shippingAddress ?? undefined }),
+        },
+      });
+    });
+
+  let outcome: CartPayload;
+  try {
+    outcome = { cart: await attemptMerge(), userErrors: [] };
+  } catch (error) {
+    if (error instanceof Rejected) outcome = rejected(null, ...error.userErrors);
+    // The user's first cart was created by another request meanwhile (one ACTIVE cart per user): merge into it.
+    else if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      try {
+        outcome = { cart: await attemptMerge(), userErrors: [] };
+      } catch (again) {
+        if (!(again instanceof Rejected)) throw again;
+        outcome = rejected(null, ...again.userErrors);
+      }
+    } else throw error;
+  }
+  forget(ctx, guest);
+  forget(ctx, { id: outcome.cart?.id ?? guest.id, userId }, outcome.cart);
+  return outcome;
 }

@@ -1,27 +1,29 @@
 import { createHash } from 'node:crypto';
-import { newId, userError, type Logger, type UserError } from '@storefront/shared';
+import { newId, userError, type Limiter, type Logger, type UserError } from '@storefront/shared';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { CheckoutAttemptModel } from '../generated/prisma/models.ts';
 import type { CheckoutErrorCode } from '../generated/graphql.ts';
 import type { CartDb } from '../db.ts';
 import type { CatalogClient } from '../clients/catalog.ts';
-import { ServiceUnavailableError, type SagaClients, type SagaLine, type UserErrorLike } from '../clients/services.ts';
+import { ServiceUnavailableError, type SagaClients, type SagaLine, type ServiceCaller, type UserErrorLike } from '../clients/services.ts';
 import { canWriteCart, hasExpired, isValidQuantity } from './policy.ts';
 import { computeTotals, normalizeAddress, type Address, type Totals } from './pricing.ts';
 
 /**
  * The checkout saga. Steps (each persisted on the CheckoutAttempt row before the next starts):
  *
- *   STARTED -> reserve stock (inventory, reference = attempt id)         -> RESERVED
+ *   STARTED -> hold the points to redeem, if any (loyalty, key = attempt id; INSUFFICIENT_POINTS
+ *              ends the attempt before anything else is touched)
+ *           -> reserve stock (inventory, reference = attempt id)         -> RESERVED
  *           -> place the order PENDING_PAYMENT (order, key = attempt id) -> ORDER_PLACED
  *           -> authorize the payment (payment, key = attempt id)         -> AUTHORIZED
  *           -> capture it                                                -> CAPTURED (point of no return)
- *           -> commit the reservation, order PAID, cart CONVERTED        -> COMPLETED
+ *           -> commit the reservation and the points hold, order PAID, cart CONVERTED -> COMPLETED
  *
  * The payment is captured at checkout (the shop ships from stock), so a completed checkout has a
  * CAPTURED payment. A failure before the capture compensates (step COMPENSATING -> FAILED): the
  * authorization, if any, is voided, the reservation released and the order set PAYMENT_FAILED
- * (the payment failed) or CANCELLED (anything else). Nothing is charged. After the capture the saga
+ * (the payment failed) or CANCELLED (anything else), and held points are given back. Nothing is charged. After the capture the saga
  * only goes forward: commit and confirm are idempotent and are retried until they succeed.
  *
  * Exclusion: the attempt row carries a lease (leaseOwner, leaseUntil), renewed at every step.
@@ -45,8 +47,12 @@ export interface CheckoutDeps {
   db: CartDb;
   catalog: CatalogClient;
   saga: SagaClients;
+  /** Loyalty's internal points holds; without it a checkout that redeems points is refused. */
+  loyalty?: LoyaltyHolds;
   log: Logger;
   now?: () => Date;
+  /** Caps sagas running at once in this process, so a burst queues instead of exhausting the database pool. */
+  gate?: Limiter;
 }
 
 export interface CheckoutInput {
@@ -55,14 +61,59 @@ export interface CheckoutInput {
   idempotencyKey?: string | null;
   billingCountry?: string | null;
   shippingAddress?: Address | null;
+  /** Loyalty points to spend as a discount (see POINTS_PER_CURRENCY_UNIT and MAX_POINTS_SHARE). */
+  pointsToRedeem?: number | null;
 }
 
 interface Snapshot {
   currency: string;
   lines: SagaLine[];
+  /** Including the points discount, which is part of discountTotal. */
   totals: Totals;
   shippingAddress: Address | null;
+  /** Points held for this checkout (absent or 0: none). */
+  pointsToRedeem?: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Loyalty points as a discount
+
+/**
+ * Redemption rules: 100 points pay 1.00 of the order currency (1 point per minor unit), for at most
+ * 50% of the subtotal. The points come off after tax, like a voucher: they are added to
+ * discountTotal and taken off the total; tax is computed on the price before points.
+ */
+export const POINTS_PER_CURRENCY_UNIT = 100;
+export const MAX_POINTS_SHARE = 0.5;
+
+export function pointsDiscount(points: number): number {
+  return Math.floor((points * 100) / POINTS_PER_CURRENCY_UNIT);
+}
+
+/** The most points a cart with this subtotal can spend. */
+export const maxRedeemablePoints = (subtotal: number) => Math.floor((Math.floor(subtotal * MAX_POINTS_SHARE) * POINTS_PER_CURRENCY_UNIT) / 100);
+
+function withPoints(totals: Totals, points: number): Totals {
+  const off = Math.min(pointsDiscount(points), totals.total);
+  return { ...totals, discountTotal: totals.discountTotal + off, total: totals.total - off };
+}
+
+type HoldResult = { hold: { status: string; points: number } | null; userErrors: UserErrorLike[] };
+const HOLD_PAYLOAD = 'hold { status points } userErrors { code message field }';
+
+/** loyalty's internal holdPoints / commitPointsHold / releasePointsHold, each idempotent per checkout id. */
+export function createLoyaltyHolds(call: ServiceCaller) {
+  return {
+    hold: (checkoutId: string, userId: string, points: number) =>
+      call<{ holdPoints: HoldResult }>('loyalty', `mutation($input: HoldPointsInput!) { holdPoints(input: $input) { ${HOLD_PAYLOAD} } }`, { input: { checkoutId, userId, points } }, userId).then((d) => d.holdPoints),
+    commit: (checkoutId: string, orderId: string) =>
+      call<{ commitPointsHold: HoldResult }>('loyalty', `mutation($input: CommitPointsHoldInput!) { commitPointsHold(input: $input) { ${HOLD_PAYLOAD} } }`, { input: { checkoutId, orderId } }).then((d) => d.commitPointsHold),
+    release: (checkoutId: string, userId: string) =>
+      call<{ releasePointsHold: HoldResult }>('loyalty', `mutation($input: ReleasePointsHoldInput!) { releasePointsHold(input: $input) { ${HOLD_PAYLOAD} } }`, { input: { checkoutId, userId } }, userId).then((d) => d.releasePointsHold),
+  };
+}
+
+export type LoyaltyHolds = ReturnType<typeof createLoyaltyHolds>;
 
 export const LEASE_MS = 30_000;
 export const KEY_RETENTION_MS = 25 * 60 * 60 * 1000;
@@ -81,6 +132,7 @@ function requestHash(input: CheckoutInput): string {
   const normalized = {
     cartId: input.cartId, paymentToken: input.paymentToken, billingCountry: input.billingCountry?.trim().toUpperCase() ?? null,
     shippingAddress: input.shippingAddress ? normalizeAddress(input.shippingAddress) ?? input.shippingAddress : null,
+    ...(input.pointsToRedeem ? { pointsToRedeem: input.pointsToRedeem } : {}),
   };
   return createHash('sha256').update(JSON.stringify(normalized)).digest('hex');
 }
@@ -91,7 +143,11 @@ const fromStored = (attempt: CheckoutAttemptModel): CheckoutResult => attempt.re
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
-export async function checkout(deps: CheckoutDeps, viewer: { userId?: string; service?: string }, input: CheckoutInput): Promise<CheckoutResult> {
+export function checkout(deps: CheckoutDeps, viewer: { userId?: string; service?: string }, input: CheckoutInput): Promise<CheckoutResult> {
+  return deps.gate ? deps.gate.run(() => runCheckout(deps, viewer, input)) : runCheckout(deps, viewer, input);
+}
+
+async function runCheckout(deps: CheckoutDeps, viewer: { userId?: string; service?: string }, input: CheckoutInput): Promise<CheckoutResult> {
   const userId = viewer.userId;
   if (!userId) return fail('CART_NOT_FOUND', 'Sign in to check out', ['input', 'cartId']);
   const key = input.idempotencyKey?.trim() ?? '';
@@ -134,8 +190,16 @@ export async function checkout(deps: CheckoutDeps, viewer: { userId?: string; se
     }
     lines.push({ variantId: line.variantId, sku: v.sku, productTitle: v.productTitle, quantity: line.quantity, unitPrice: v.price.amount });
   }
-  const totals = computeTotals(lines, cart.discountCode, address?.country ?? null);
-  const snapshot: Snapshot = { currency: cart.currency, lines, totals, shippingAddress: address };
+  let totals = computeTotals(lines, cart.discountCode, address?.country ?? null);
+  const points = input.pointsToRedeem ?? 0;
+  if (points !== 0) {
+    if (!Number.isSafeInteger(points) || points < 0) return fail('INVALID_POINTS', 'pointsToRedeem must be a positive whole number', ['input', 'pointsToRedeem']);
+    const max = maxRedeemablePoints(totals.subtotal);
+    if (points > max) return fail('INVALID_POINTS', `At most ${max} points (50% of the subtotal) can be redeemed on this order`, ['input', 'pointsToRedeem']);
+    if (!deps.loyalty) return fail('SERVICE_UNAVAILABLE', 'Points cannot be redeemed right now', ['input', 'pointsToRedeem']);
+    totals = withPoints(totals, points);
+  }
+  const snapshot: Snapshot = { currency: cart.currency, lines, totals, shippingAddress: address, ...(points ? { pointsToRedeem: points } : {}) };
 
   const id = newId();
   const lease = newId();
@@ -288,6 +352,17 @@ async function advance(deps: CheckoutDeps, attempt: CheckoutAttemptModel, lease:
   for (;;) {
     switch (attempt.step) {
       case 'STARTED': {
+        if (snapshot.pointsToRedeem) {
+          if (!deps.loyalty) throw new ServiceUnavailableError('loyalty', 'no loyalty client');
+          const held = await deps.loyalty.hold(attempt.id, userId, snapshot.pointsToRedeem);
+          if (held.userErrors.length || held.hold?.status !== 'HELD') {
+            const insufficient = held.userErrors.some((e) => e.code === 'INSUFFICIENT_POINTS');
+            const result = insufficient
+              ? failed(attempt, 'INSUFFICIENT_POINTS', held.userErrors[0].message, ['input', 'pointsToRedeem'])
+              : failed(attempt, 'SERVICE_UNAVAILABLE', held.userErrors[0]?.message ?? 'The points could not be held');
+            return save(db, attempt, lease, { step: 'FAILED', result, finished: true });
+          }
+        }
         const res = await saga.reserve(attempt.id, snapshot.lines.map((l) => ({ variantId: l.variantId, quantity: l.quantity })), RESERVATION_TTL_SECONDS);
         if (!res.reservation || res.reservation.status !== 'ACTIVE') {
           const outOfStock = res.userErrors.some((e) => e.code === 'OUT_OF_STOCK' || e.code === 'INSUFFICIENT_STOCK');
@@ -295,6 +370,7 @@ async function advance(deps: CheckoutDeps, attempt: CheckoutAttemptModel, lease:
             ? failed(attempt, 'OUT_OF_STOCK', 'Not enough stock for every line in the cart', ['input', 'cartId'])
             : failed(attempt, 'SERVICE_UNAVAILABLE', res.userErrors[0]?.message ?? 'Stock could not be reserved');
           if (res.reservation) return save(db, attempt, lease, { reservationId: res.reservation.id, step: 'COMPENSATING', failureCode: 'CANCELLED', result });
+          if (snapshot.pointsToRedeem) await deps.loyalty!.release(attempt.id, userId);
           return save(db, attempt, lease, { step: 'FAILED', result, finished: true });
         }
         attempt = await save(db, attempt, lease, { step: 'RESERVED', reservationId: res.reservation.id });
@@ -343,6 +419,11 @@ async function advance(deps: CheckoutDeps, attempt: CheckoutAttemptModel, lease:
           // The hold ran out before the commit (a very long outage): the sale stands, but staff must look.
           deps.log.error({ checkoutId: attempt.id, reservationId: attempt.reservationId, userErrors: committed.userErrors }, 'paid checkout could not commit its reservation');
         }
+        if (snapshot.pointsToRedeem) {
+          if (!deps.loyalty) throw new ServiceUnavailableError('loyalty', 'no loyalty client');
+          const kept = await deps.loyalty.commit(attempt.id, attempt.orderId!);
+          if (kept.userErrors.length) deps.log.error({ checkoutId: attempt.id, userErrors: kept.userErrors }, 'paid checkout could not commit its points hold');
+        }
         const confirmed = await saga.confirmOrder(attempt.orderId!, attempt.paymentId);
         if (!confirmed.order) throw new ServiceUnavailableError('order', confirmed.userErrors[0]?.message ?? 'confirm failed');
         const finishedAt = new Date();
@@ -365,6 +446,10 @@ async function advance(deps: CheckoutDeps, attempt: CheckoutAttemptModel, lease:
           reservationId = again.reservation?.id ?? null;
         }
         if (reservationId) await saga.release(reservationId);
+        if (snapshot.pointsToRedeem) {
+          if (!deps.loyalty) throw new ServiceUnavailableError('loyalty', 'no loyalty client');
+          await deps.loyalty.release(attempt.id, userId);
+        }
         if (orderId) await saga.failOrder(orderId, attempt.failureCode !== 'PAYMENT_FAILED', 'checkout failed');
         return save(db, attempt, lease, {
           step: 'FAILED', orderId, paymentId, reservationId,

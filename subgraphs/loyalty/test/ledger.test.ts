@@ -116,7 +116,8 @@ describe('the ledger', () => {
     expect(silver.account.tierPeriodStart.getTime()).toBeGreaterThan(before.tierPeriodStart.getTime());
     await redeemPoints(service(), { userId, points: 1_000, idempotencyKey: newId() });
     expect((await account(userId)).tier).toBe('SILVER');
-    const gold = await earn(userId, 400_000);
+    // At SILVER an order earns ×1.25: 3,200 units make 4,000 points, 5,000 lifetime.
+    const gold = await earn(userId, 320_000);
     expect(gold.account.tier).toBe('GOLD');
     const events = await db.outboxEvent.findMany({ where: { aggregateId: userId }, orderBy: { occurredAt: 'asc' } });
     expect(events.map((e) => e.payload)).toMatchObject([{ from: 'BRONZE', to: 'SILVER', lifetimePoints: 1_000 }, { from: 'SILVER', to: 'GOLD', lifetimePoints: 5_000 }]);
@@ -147,8 +148,10 @@ describe('the ledger', () => {
     const redeemed = results.slice(12).filter((r) => r.userErrors.length === 0).length;
     expect(redeemed).toBeGreaterThanOrEqual(6);
     const a = await account(userId);
-    expect(a.pendingPoints).toBe([0, 2, 4, 6, 8, 10].reduce((s, i) => s + 10 * (i + 1), 0));
-    expect(a.points).toBe(1_000 + [1, 3, 5, 7, 9, 11].reduce((s, i) => s + 10 * (i + 1), 0) - 150 * redeemed);
+    // 1,000 lifetime points make the member SILVER: every later order earns ×1.25, rounded down.
+    const silver = (i: number) => Math.floor(10 * (i + 1) * 1.25);
+    expect(a.pendingPoints).toBe([0, 2, 4, 6, 8, 10].reduce((s, i) => s + silver(i), 0));
+    expect(a.points).toBe(1_000 + [1, 3, 5, 7, 9, 11].reduce((s, i) => s + silver(i), 0) - 150 * redeemed);
     await expectBalancesMatchLedger();
   });
 

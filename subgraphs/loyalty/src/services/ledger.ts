@@ -5,7 +5,7 @@ import type { LoyaltyAccountModel, LoyaltyLedgerEntryModel } from '../generated/
 import type { LoyaltyWriteContext } from '../context.ts';
 import type { LoyaltyTx } from '../db.ts';
 import { recordEvent } from './outbox.ts';
-import { tierFor } from './tiers.ts';
+import { tierAfter, tierFor } from './tiers.ts';
 
 /**
  * The only code that changes loyalty balances. Every change is a set of ledger entries appended in
@@ -13,10 +13,10 @@ import { tierFor } from './tiers.ts';
  *   points         = sum of non-pending entries
  *   pendingPoints  = sum of pending entries
  *   lifetimePoints = sum of non-pending EARN, REVERSE and ADJUST entries
- * and the tier follows lifetimePoints (services/tiers.ts).
+ * and the tier follows lifetimePoints, up at once, down only after its period (services/tiers.ts).
  */
 
-export type LoyaltyErrorCode = 'INVALID_POINTS' | 'INSUFFICIENT_POINTS' | 'LIFETIME_BELOW_ZERO' | 'IDEMPOTENCY_KEY_REUSED' | 'REASON_REQUIRED';
+export type LoyaltyErrorCode = 'INVALID_POINTS' | 'INSUFFICIENT_POINTS' | 'LIFETIME_BELOW_ZERO' | 'IDEMPOTENCY_KEY_REUSED' | 'REASON_REQUIRED' | 'HOLD_NOT_FOUND' | 'HOLD_RELEASED';
 
 export interface EntryInput {
   kind: LoyaltyEntryKind;
@@ -113,10 +113,10 @@ export async function postToLedger(
       }));
       await tx.loyaltyLedgerEntry.createMany({ data: rows });
       const balances = applyEntries(account, rows);
-      const tier = tierFor(balances.lifetimePoints);
+      const { tier, periodStart } = tierAfter(account, balances.lifetimePoints, now);
       const updated = await tx.loyaltyAccount.update({
         where: { userId },
-        data: { ...balances, tier, ...(tier !== account.tier ? { tierPeriodStart: now } : {}) },
+        data: { ...balances, tier, tierPeriodStart: periodStart },
       });
       if (tier !== account.tier) {
         await recordEvent(tx, 'LoyaltyTierChanged', userId, { userId, from: account.tier, to: tier, lifetimePoints: balances.lifetimePoints });

@@ -2,6 +2,8 @@ import { newId, userError } from '@storefront/shared';
 import type { LoyaltyWriteContext } from '../context.ts';
 import { assertCanWrite } from './access.ts';
 import { postToLedger, type LedgerOutcome } from './ledger.ts';
+import { TIER_MULTIPLIERS } from './tiers.ts';
+import type { LoyaltyTier } from '../generated/prisma/enums.ts';
 
 /**
  * What happens to points, in business terms. Each operation is one postToLedger call, so balances
@@ -11,10 +13,16 @@ import { postToLedger, type LedgerOutcome } from './ledger.ts';
 /** Minor-unit exponents that differ from 2. */
 const ZERO_DECIMAL = new Set(['JPY', 'KRW', 'VND', 'CLP', 'ISK', 'UGX', 'XAF', 'XOF']);
 
-/** One point per whole currency unit, rounded down: 4599 cents earn 45 points. */
-export function pointsForAmount(amountMinor: number, currencyCode: string): number {
+/**
+ * The earn rate: 1 point per whole currency unit paid (minor units / 100, or the amount itself for
+ * zero-decimal currencies), times the member's tier multiplier (services/tiers.ts: BRONZE ×1,
+ * SILVER ×1.25, GOLD ×1.5, PLATINUM ×2), rounded down once per order: 4599 cents earn 45 points
+ * at BRONZE, 67 at GOLD.
+ */
+export function pointsForAmount(amountMinor: number, currencyCode: string, tier: LoyaltyTier = 'BRONZE'): number {
   if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) return 0;
-  return ZERO_DECIMAL.has(currencyCode) ? amountMinor : Math.floor(amountMinor / 100);
+  const units = ZERO_DECIMAL.has(currencyCode) ? amountMinor : Math.floor(amountMinor / 100);
+  return Math.floor(units * TIER_MULTIPLIERS[tier]);
 }
 
 const orderKey = (orderId: string, step: string) => `order:${orderId}:${step}`;
@@ -22,20 +30,29 @@ const orderKey = (orderId: string, step: string) => `order:${orderId}:${step}`;
 export interface EarnForOrderInput {
   userId: string;
   orderId: string;
-  /** The order total in minor units. */
+  /** The amount paid for the order in minor units. */
   amount: number;
   currencyCode: string;
   /** Pending until the order is delivered (then releaseOrderPoints), available at once otherwise. */
   pending: boolean;
 }
 
-/** Points for a placed order. Earned once per order, however often it is called. */
+/**
+ * Points for a paid order, at the member's current tier. Earned once per order, however often it
+ * is called (a replayed event, a restart): the earn entry has a fixed key per order and is looked
+ * up first. An order already reversed (its cancellation processed first) earns nothing.
+ */
 export async function earnForOrder(ctx: LoyaltyWriteContext, input: EarnForOrderInput): Promise<LedgerOutcome> {
   assertCanWrite(ctx.viewer);
-  const points = pointsForAmount(input.amount, input.currencyCode);
-  return postToLedger(ctx, input.userId, async () => ({
-    entries: [{ kind: 'EARN', points, pending: input.pending, reason: `Order ${input.orderId}`, orderId: input.orderId, idempotencyKey: orderKey(input.orderId, 'earn') }],
-  }));
+  const key = orderKey(input.orderId, 'earn');
+  return postToLedger(ctx, input.userId, async (tx, account) => {
+    const earned = await tx.loyaltyLedgerEntry.findUnique({ where: { idempotencyKey: key } });
+    // Replaying the entry as it was written makes postToLedger answer a replay, whatever the tier is now.
+    if (earned) return { entries: [{ kind: earned.kind, points: earned.points, pending: earned.pending, reason: earned.reason, orderId: earned.orderId, idempotencyKey: key }] };
+    if (await tx.loyaltyLedgerEntry.count({ where: { orderId: input.orderId, userId: input.userId, kind: 'REVERSE' } })) return { entries: [] };
+    const points = pointsForAmount(input.amount, input.currencyCode, account.tier);
+    return { entries: [{ kind: 'EARN', points, pending: input.pending, reason: `Order ${input.orderId}`, orderId: input.orderId, idempotencyKey: key }] };
+  });
 }
 
 /** Net points of one order's entries, pending and available apart. */
@@ -74,6 +91,37 @@ export async function reverseOrderPoints(ctx: LoyaltyWriteContext, input: { user
       entries: [
         { kind: 'REVERSE', points: -Math.max(net.pending, 0), pending: true, reason, orderId: input.orderId, idempotencyKey: orderKey(input.orderId, 'reverse:pending') },
         { kind: 'REVERSE', points: -Math.max(net.available, 0), pending: false, reason, orderId: input.orderId, idempotencyKey: orderKey(input.orderId, 'reverse') },
+      ],
+    };
+  });
+}
+
+/**
+ * Takes back the refunded share of what an order earned: after refunds totalling `refundedAmount`
+ * of a `capturedAmount` capture, floor(earned × refunded / captured) points are reversed in all
+ * (what earlier partial refunds reversed counts towards it), pending points first. Idempotent per
+ * refunded total. A full refund reverses everything (reverseOrderPoints).
+ */
+export async function reverseOrderShare(
+  ctx: LoyaltyWriteContext,
+  input: { userId: string; orderId: string; refundedAmount: number; capturedAmount: number; reason?: string | null },
+): Promise<LedgerOutcome> {
+  assertCanWrite(ctx.viewer);
+  if (!(input.capturedAmount > 0) || input.refundedAmount >= input.capturedAmount) return reverseOrderPoints(ctx, input);
+  return postToLedger(ctx, input.userId, async (tx) => {
+    const rows = await tx.loyaltyLedgerEntry.findMany({ where: { userId: input.userId, orderId: input.orderId, kind: { in: ['EARN', 'REVERSE'] } } });
+    const earned = rows.find((r) => r.idempotencyKey === orderKey(input.orderId, 'earn'))?.points ?? 0;
+    const reversed = -rows.filter((r) => r.kind === 'REVERSE').reduce((s, r) => s + r.points, 0);
+    const net = await orderNet(tx, input.userId, input.orderId);
+    const target = Math.floor((earned * Math.max(input.refundedAmount, 0)) / input.capturedAmount);
+    const toReverse = Math.min(Math.max(target - reversed, 0), Math.max(net.pending, 0) + Math.max(net.available, 0));
+    const fromPending = Math.min(toReverse, Math.max(net.pending, 0));
+    const reason = input.reason?.trim() || `Order ${input.orderId} partly refunded`;
+    const step = `reverse-share:${input.refundedAmount}`;
+    return {
+      entries: [
+        { kind: 'REVERSE', points: -fromPending, pending: true, reason, orderId: input.orderId, idempotencyKey: orderKey(input.orderId, `${step}:pending`) },
+        { kind: 'REVERSE', points: -(toReverse - fromPending), pending: false, reason, orderId: input.orderId, idempotencyKey: orderKey(input.orderId, step) },
       ],
     };
   });

@@ -1,0 +1,74 @@
+import { internalSecret, newId, sendJson, verifyIdentity, type EventConsumer, type Route } from '@storefront/shared';
+import { applyOnce } from '@storefront/shared/events';
+import type { LoyaltyDb } from './db.ts';
+
+/**
+ * Privacy (GDPR) for the loyalty subgraph.
+ * - Export: the user's account (balances, tier) and the whole ledger.
+ * - Deletion (UserDeleted from identity): the account is closed: its available and pending points are
+ *   expired by two EXPIRE ledger entries (reason ACCOUNT_CLOSED_REASON), so the ledger invariants still hold
+ *   (points = sum of non-pending entries, pendingPoints = sum of pending ones) and nothing can be redeemed.
+ *   The history stays: it is keyed only by the user id, which no longer resolves to a person once identity
+ *   has anonymised the user, and it holds no names, emails or addresses.
+ *   Known gap: an order event about the user consumed AFTER the closure (events from different subgraphs
+ *   are not ordered) still moves points on the closed account. Refusing those needs a `closedAt` column on
+ *   LoyaltyAccount checked by services/orderEvents.ts (a loyalty migration; left to the loyalty owner).
+ */
+export const PRIVACY_EXPORT_PATH = '/internal/privacy/export';
+export const PRIVACY_CONSUMER = 'loyalty.privacy';
+export const ACCOUNT_CLOSED_REASON = 'Account closed: the customer deleted their account';
+
+export async function exportUserData(db: LoyaltyDb, userId: string) {
+  const account = await db.loyaltyAccount.findUnique({ where: { userId } });
+  const ledger = await db.loyaltyLedgerEntry.findMany({
+    where: { userId },
+    select: { id: true, kind: true, points: true, pending: true, reason: true, orderId: true, createdAt: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+  return { loyalty: account ? { ...account, ledger } : null };
+}
+
+export async function eraseUserData(db: LoyaltyDb, eventId: string, userId: string): Promise<boolean> {
+  return applyOnce(db, PRIVACY_CONSUMER, eventId, async (tx) => {
+    const rows: { points: number; pendingPoints: number }[] = await tx.$queryRaw`
+      SELECT "points", "pendingPoints" FROM "LoyaltyAccount" WHERE "userId" = ${userId} FOR UPDATE`;
+    const account = rows[0];
+    if (!account) return;
+    const entries = [
+      { points: account.points, pending: false },
+      { points: account.pendingPoints, pending: true },
+    ].filter((e) => e.points !== 0);
+    for (const e of entries) {
+      await tx.loyaltyLedgerEntry.create({
+        data: {
+          id: newId(), userId, kind: 'EXPIRE', points: -e.points, pending: e.pending, reason: ACCOUNT_CLOSED_REASON,
+          actor: 'service:identity', idempotencyKey: `privacy:${eventId}:${e.pending ? 'pending' : 'available'}`,
+        },
+      });
+    }
+    await tx.loyaltyAccount.update({ where: { userId }, data: { points: 0, pendingPoints: 0 } });
+  });
+}
+
+/** Identity asks, signed as service 'identity' acting for the user being exported. */
+export function privacyExportRoute(db: LoyaltyDb, secret: string = internalSecret()): Route {
+  return {
+    method: 'POST',
+    path: PRIVACY_EXPORT_PATH,
+    handle: async (req, res) => {
+      const verified = verifyIdentity((h) => req.headers[h] as string | undefined, secret);
+      if (!verified.ok || verified.viewer.service !== 'identity' || !verified.viewer.userId) {
+        return sendJson(res, 401, { error: 'unauthorized', message: 'Only the identity service may export personal data' });
+      }
+      sendJson(res, 200, await exportUserData(db, verified.viewer.userId), { 'cache-control': 'no-store' });
+    },
+  };
+}
+
+export const userDeletedConsumer = (db: LoyaltyDb): EventConsumer => ({
+  group: PRIVACY_CONSUMER,
+  types: ['UserDeleted'],
+  handler: async (e) => {
+    await eraseUserData(db, e.id, String(e.payload.userId ?? e.aggregateId));
+  },
+});

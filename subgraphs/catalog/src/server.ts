@@ -3,6 +3,7 @@ import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront
 import { createCatalogDb, type CatalogDb } from './db.ts';
 import { createCatalogContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
+import { privacyExportRoute } from './privacy.ts';
 import { applyStockChanged, STOCK_CONSUMER } from './services/stock.ts';
 
 export interface CatalogServerOptions {
@@ -21,6 +22,7 @@ export async function createCatalogServer(options: CatalogServerOptions) {
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
     createContext: createCatalogContext(db),
+    routes: [privacyExportRoute(options.secret)],
     ready: () => db.$queryRaw`SELECT 1`,
     onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
     log: options.log,

@@ -4,6 +4,7 @@ import { createLoaders, type IdentityLoaders } from './loaders.ts';
 import { currentRequestInfo } from './requestInfo.ts';
 import type { SigningKeys } from './services/signingKeys.ts';
 import type { RateLimiter, RateLimits } from './services/rateLimit.ts';
+import type { IdentityPrivacyDeps } from './services/privacy.ts';
 
 /** What lives as long as the server: the database, the signing keys and the rate limiter. */
 export interface IdentityDeps {
@@ -11,6 +12,8 @@ export interface IdentityDeps {
   keys: SigningKeys;
   limiter: RateLimiter;
   limits: RateLimits;
+  /** For identity's own signed calls to the other subgraphs (the privacy export). */
+  privacy: IdentityPrivacyDeps;
 }
 
 export interface IdentityContext extends BaseRequestContext, IdentityDeps {

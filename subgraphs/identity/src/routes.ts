@@ -17,8 +17,9 @@ export const jwksRoute = (keys: SigningKeys): Route => ({
 });
 
 /**
- * The gateway exchanges a partner's (clientId, secret) for its grants. Only the gateway may ask:
- * the request must carry a valid internal signature whose identity is the gateway service.
+ * The gateway exchanges a partner's (clientId, secret) for its grants, rate tier and persisted query
+ * policy and list. Only the gateway may ask: the request must carry a valid internal signature
+ * whose identity is the gateway service.
  */
 export const verifyClientRoute = (db: IdentityDb, secret: string, log: Logger): Route => ({
   method: 'POST',

@@ -44,7 +44,7 @@ export async function createIdentityServer(options: IdentityServerOptions): Prom
     name: 'identity',
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
-    createContext: createIdentityContext({ db, keys, limiter, limits }),
+    createContext: createIdentityContext({ db, keys, limiter, limits, privacy: { secret } }),
     routes: [jwksRoute(keys), verifyClientRoute(db, secret, log)],
     ready: () => db.$queryRaw`SELECT 1`,
     onClose: async () => {

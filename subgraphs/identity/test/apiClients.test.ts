@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 const CREATE = `mutation($input: CreateApiClientInput!) {
-  createApiClient(input: $input) { clientSecret apiClient { id name clientId scopes rateTier createdAt revokedAt } userErrors { field code message } }
+  createApiClient(input: $input) { clientSecret apiClient { id name clientId scopes rateTier persistedQueryPolicy persistedQueryList createdAt revokedAt } userErrors { field code message } }
 }`;
 const REVOKE = 'mutation($input: RevokeApiClientInput!) { revokeApiClient(input: $input) { apiClient { id revokedAt } userErrors { field code } } }';
 const LIST = `query($first: Int, $after: String) {
@@ -58,7 +58,10 @@ describe('partner API clients', () => {
     expect(row.secretHash).toMatch(/^[0-9a-f]{64}$/);
 
     const ok = await verify({ clientId: created.apiClient.clientId, secret: created.clientSecret });
-    expect(ok).toEqual({ status: 200, body: { clientId: created.apiClient.clientId, name: 'Acme Partner', scopes: ['orders:read:any', 'inventory:write'], rateTier: 'PREMIUM' } });
+    expect(ok).toEqual({
+      status: 200,
+      body: { clientId: created.apiClient.clientId, name: 'Acme Partner', scopes: ['orders:read:any', 'inventory:write'], rateTier: 'PREMIUM', persistedQueryPolicy: 'SAFELIST', persistedQueryList: null },
+    });
 
     const wrongSecret = await verify({ clientId: created.apiClient.clientId, secret: `${created.clientSecret.slice(0, -2)}xx` });
     expect(wrongSecret.status).toBe(401);
@@ -90,6 +93,21 @@ describe('partner API clients', () => {
     ]);
     const none = await create({ name: 'Nothing', scopes: [] });
     expect(none.userErrors[0].code).toBe('INVALID_SCOPE');
+  });
+
+  it('gives the gateway the persisted query policy and list, and never grants OFF to a partner', async () => {
+    const created = await create({ name: 'Listed', scopes: ['orders:read'], persistedQueryPolicy: 'REQUIRE_ID', persistedQueryList: ' acme ' });
+    expect(created.userErrors).toEqual([]);
+    expect(created.apiClient).toMatchObject({ persistedQueryPolicy: 'REQUIRE_ID', persistedQueryList: 'acme' });
+    const ok = await verify({ clientId: created.apiClient.clientId, secret: created.clientSecret });
+    expect(ok.body).toMatchObject({ persistedQueryPolicy: 'REQUIRE_ID', persistedQueryList: 'acme' });
+
+    const bad = await create({ name: 'Wide open', scopes: ['orders:read'], persistedQueryPolicy: 'OFF', persistedQueryList: '../etc/passwd' });
+    expect(bad.apiClient).toBeNull();
+    expect(bad.userErrors.map((e: any) => [e.code, e.field])).toEqual([
+      ['INVALID_INPUT', ['persistedQueryPolicy']],
+      ['INVALID_INPUT', ['persistedQueryList']],
+    ]);
   });
 
   it('revokes a client so the gateway can no longer verify it', async () => {

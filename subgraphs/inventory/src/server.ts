@@ -5,6 +5,7 @@ import { startReservationSweeper } from './services/reservations.ts';
 import { createInventoryDb, type InventoryDb } from './db.ts';
 import { createInventoryContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
+import { privacyExportRoute } from './privacy.ts';
 
 export interface InventoryServerOptions {
   /** When given, the outbox relay and this subgraph's event consumers run with the server. */
@@ -28,6 +29,7 @@ export async function createInventoryServer(options: InventoryServerOptions) {
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
     createContext: createInventoryContext(db, live),
+    routes: [privacyExportRoute(options.secret)],
     subscriptions: true,
     ready: () => db.$queryRaw`SELECT 1`,
     onClose: async () => {

@@ -4,6 +4,7 @@ import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront
 import { createOrderDb, type OrderDb } from './db.ts';
 import { createOrderContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
+import { privacyExportRoute, userDeletedConsumer } from './privacy.ts';
 
 export interface OrderServerOptions {
   /** When given, the outbox relay and this subgraph's event consumers run with the server. */
@@ -22,6 +23,7 @@ export async function createOrderServer(options: OrderServerOptions) {
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
     createContext: createOrderContext(db, live),
+    routes: [privacyExportRoute(db, options.secret)],
     subscriptions: true,
     ready: () => db.$queryRaw`SELECT 1`,
     onClose: async () => {
@@ -30,6 +32,6 @@ export async function createOrderServer(options: OrderServerOptions) {
     },
     log: options.log,
     secret: options.secret,
-    events: options.events ? { transport: options.events, outbox: db } : undefined,
+    events: options.events ? { transport: options.events, outbox: db, consumers: [userDeletedConsumer(db)] } : undefined,
   });
 }

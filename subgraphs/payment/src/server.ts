@@ -3,6 +3,7 @@ import { createLogger, createSubgraphServer, subgraphTypeDefs, type Logger } fro
 import { createPaymentDb, type PaymentDb } from './db.ts';
 import { createPaymentContext } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
+import { privacyExportRoute, userDeletedConsumer } from './privacy.ts';
 import { createSimulatedProvider, type PaymentProvider } from './services/provider.ts';
 import { DEFAULT_RISK_RULES, type RiskRules } from './services/risk.ts';
 import { paymentWebhookRoute, webhookSecret } from './webhooks.ts';
@@ -45,11 +46,11 @@ export async function createPaymentServer(options: PaymentServerOptions) {
     typeDefs: subgraphTypeDefs(new URL('./schema.graphql', import.meta.url)),
     resolvers: resolvers as any,
     createContext: createPaymentContext(db, provider, risk),
-    routes: [paymentWebhookRoute({ db, log, secret: options.webhookSecret ?? webhookSecret(), toleranceMs: options.webhookToleranceMs })],
+    routes: [paymentWebhookRoute({ db, log, secret: options.webhookSecret ?? webhookSecret(), toleranceMs: options.webhookToleranceMs }), privacyExportRoute(db, options.secret)],
     ready: () => db.$queryRaw`SELECT 1`,
     onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
     log,
     secret: options.secret,
-    events: options.events ? { transport: options.events, outbox: db } : undefined,
+    events: options.events ? { transport: options.events, outbox: db, consumers: [userDeletedConsumer(db)] } : undefined,
   });
 }

@@ -3,6 +3,7 @@ import { changePassword, login, logout, refresh, register, updateProfile } from 
 import { requestPasswordReset, resetPassword } from '../services/passwordReset.ts';
 import { addAddress, removeAddress, updateAddress } from '../services/addresses.ts';
 import { createApiClient, revokeApiClient } from '../services/apiClients.ts';
+import { deleteAccount, requestDataExport } from '../services/privacy.ts';
 
 export const Mutation: MutationResolvers = {
   register: (_, { input }, ctx) => register(ctx, input),
@@ -18,4 +19,6 @@ export const Mutation: MutationResolvers = {
   removeAddress: (_, { input }, ctx) => removeAddress(ctx, input),
   createApiClient: (_, { input }, ctx) => createApiClient(ctx, input),
   revokeApiClient: (_, { input }, ctx) => revokeApiClient(ctx, input),
+  requestDataExport: (_, __, ctx) => requestDataExport(ctx, ctx.privacy),
+  deleteAccount: (_, { input }, ctx) => deleteAccount(ctx, input),
 };

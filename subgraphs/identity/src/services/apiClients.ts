@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeCursor, encodeCursor, newId, pageSize, ROLE_SCOPES, toConnection } from '@storefront/shared';
 import type { ApiClientModel } from '../generated/prisma/models.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { RateTier } from '../generated/graphql.ts';
+import type { PersistedQueryPolicy, RateTier } from '../generated/graphql.ts';
 import type { IdentityContext } from '../context.ts';
 import type { IdentityDb } from '../db.ts';
 import { fail, text, type IdentityUserError } from './common.ts';
@@ -14,9 +14,19 @@ export const GRANTABLE_CLIENT_SCOPES: ReadonlySet<string> = new Set(
 );
 
 const CURSOR_KIND = 'apiClient:newest';
+/** A persisted query list name: the manifest file schema/persisted-queries/<name>.json. */
+const LIST_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const cursorOf = (c: ApiClientModel) => encodeCursor(CURSOR_KIND, [c.createdAt.toISOString(), c.id]);
 
-export async function createApiClient(ctx: IdentityContext, input: { name: string; scopes: string[]; rateTier?: RateTier | null }) {
+export interface CreateApiClientArgs {
+  name: string;
+  scopes: string[];
+  rateTier?: RateTier | null;
+  persistedQueryPolicy?: PersistedQueryPolicy | null;
+  persistedQueryList?: string | null;
+}
+
+export async function createApiClient(ctx: IdentityContext, input: CreateApiClientArgs) {
   const errors: IdentityUserError[] = [];
   const name = text(input.name, 'name', 100);
   if ('error' in name) errors.push(name.error);
@@ -25,6 +35,12 @@ export async function createApiClient(ctx: IdentityContext, input: { name: strin
   input.scopes.forEach((s, i) => {
     if (!GRANTABLE_CLIENT_SCOPES.has(s.trim())) errors.push(fail('INVALID_SCOPE', `Unknown or ungrantable scope: ${s.slice(0, 64)}`, ['scopes', String(i)]));
   });
+  const policy = input.persistedQueryPolicy ?? 'SAFELIST';
+  if (policy === 'OFF') errors.push(fail('INVALID_INPUT', 'OFF is for first-party development only; choose SAFELIST, REQUIRE_ID or LOG_UNKNOWN.', ['persistedQueryPolicy']));
+  const list = input.persistedQueryList?.trim() || null;
+  if (list !== null && !LIST_NAME.test(list)) {
+    errors.push(fail('INVALID_INPUT', 'A list name is 1 to 63 lower-case letters, digits and hyphens.', ['persistedQueryList']));
+  }
   if (errors.length) return { apiClient: null, clientSecret: null, userErrors: errors };
 
   const clientSecret = randomToken('sfs');
@@ -36,6 +52,8 @@ export async function createApiClient(ctx: IdentityContext, input: { name: strin
       secretHash: sha256(clientSecret),
       scopes,
       rateTier: input.rateTier ?? 'STANDARD',
+      persistedQueryPolicy: policy,
+      persistedQueryList: list,
       createdById: ctx.viewer.userId ?? null,
     },
   });
@@ -70,11 +88,13 @@ export interface VerifiedClient {
   name: string;
   scopes: string[];
   rateTier: RateTier;
+  persistedQueryPolicy: PersistedQueryPolicy;
+  persistedQueryList: string | null;
 }
 
 const PLACEHOLDER_HASH = sha256('no-such-client');
 
-/** The client's grants when (clientId, secret) match an unrevoked client; null otherwise. Constant-time on the secret. */
+/** The client's grants and gateway policy when (clientId, secret) match an unrevoked client; null otherwise. Constant-time on the secret. */
 export async function verifyClientCredentials(db: IdentityDb, clientId: string, secret: string): Promise<VerifiedClient | null> {
   if (clientId.length > 100 || secret.length > 200) return null;
   const row = await db.apiClient.findUnique({ where: { clientId } });
@@ -82,5 +102,12 @@ export async function verifyClientCredentials(db: IdentityDb, clientId: string, 
   const given = Buffer.from(sha256(secret), 'hex');
   const match = timingSafeEqual(expected, given);
   if (!row || !match || row.revokedAt) return null;
-  return { clientId: row.clientId, name: row.name, scopes: row.scopes, rateTier: row.rateTier };
+  return {
+    clientId: row.clientId,
+    name: row.name,
+    scopes: row.scopes,
+    rateTier: row.rateTier,
+    persistedQueryPolicy: row.persistedQueryPolicy,
+    persistedQueryList: row.persistedQueryList,
+  };
 }

@@ -196,6 +196,21 @@ describe('checkout: bad input gets userErrors, never a 500', () => {
   }, 60_000);
 });
 
+describe('checkout: risk', () => {
+  it('declines a billing/shipping country mismatch with RISK_DECLINED and keeps nothing held', async () => {
+    const variant = variants[25];
+    await setStock(variant.id, 5);
+    const cartId = await customerCart([{ variantId: variant.id, quantity: 1 }]);
+    const result = await checkoutAsCustomer({
+      cartId, paymentToken: 'tok_success', idempotencyKey: newId(), billingCountry: 'US',
+      shippingAddress: { name: 'Dana Customer', line1: '1 Canal Street', city: 'Amsterdam', postalCode: '1011AA', country: 'NL' },
+    });
+    expect(result.userErrors.map((e: any) => e.code)).toEqual(['RISK_DECLINED']);
+    expect(result.order?.status ?? null).not.toBe('PAID');
+    expect((await stockOf(variant.id)).reserved).toBe(0);
+  }, 60_000);
+});
+
 describe('checkout: recovery', () => {
   it('a subgraph stopped mid-saga: compensated at once or by the sweeper, no reservation left behind', async () => {
     const variant = variants[24];

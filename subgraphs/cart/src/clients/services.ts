@@ -72,7 +72,7 @@ export function createSagaClients(call: ServiceCaller) {
       call<{ confirmOrderPayment: OrderResult }>('order', `mutation($input: ConfirmOrderPaymentInput!) { confirmOrderPayment(input: $input) { ${ORDER_PAYLOAD} } }`, { input: { orderId, paymentId } }).then((d) => d.confirmOrderPayment),
     failOrder: (orderId: string, cancelled: boolean, reason: string) =>
       call<{ failOrderPayment: OrderResult }>('order', `mutation($input: FailOrderPaymentInput!) { failOrderPayment(input: $input) { ${ORDER_PAYLOAD} } }`, { input: { orderId, cancelled, reason } }).then((d) => d.failOrderPayment),
-    authorize: (input: { orderId: string; userId: string; amount: number; currencyCode: string; token: string; idempotencyKey: string }) =>
+    authorize: (input: { orderId: string; userId: string; amount: number; currencyCode: string; token: string; idempotencyKey: string; billingCountry?: string | null; shippingCountry?: string | null }) =>
       call<{ authorizePayment: PaymentResult }>('payment', `mutation($input: AuthorizePaymentInput!) { authorizePayment(input: $input) { ${PAYMENT_PAYLOAD} } }`, { input }, input.userId).then((d) => d.authorizePayment),
     capture: (paymentId: string) =>
       call<{ capturePayment: PaymentResult }>('payment', `mutation($input: CapturePaymentInput!) { capturePayment(input: $input) { ${PAYMENT_PAYLOAD} } }`, { input: { paymentId } }).then((d) => d.capturePayment),

@@ -71,6 +71,8 @@ interface Snapshot {
   /** Including the points discount, which is part of discountTotal. */
   totals: Totals;
   shippingAddress: Address | null;
+  /** For payment's risk check (billing/shipping country mismatch). */
+  billingCountry?: string | null;
   /** Points held for this checkout (absent or 0: none). */
   pointsToRedeem?: number;
 }
@@ -199,7 +201,8 @@ async function runCheckout(deps: CheckoutDeps, viewer: { userId?: string; servic
     if (!deps.loyalty) return fail('SERVICE_UNAVAILABLE', 'Points cannot be redeemed right now', ['input', 'pointsToRedeem']);
     totals = withPoints(totals, points);
   }
-  const snapshot: Snapshot = { currency: cart.currency, lines, totals, shippingAddress: address, ...(points ? { pointsToRedeem: points } : {}) };
+  const billingCountry = input.billingCountry?.trim().toUpperCase() || null;
+  const snapshot: Snapshot = { currency: cart.currency, lines, totals, shippingAddress: address, billingCountry, ...(points ? { pointsToRedeem: points } : {}) };
 
   const id = newId();
   const lease = newId();
@@ -391,6 +394,7 @@ async function advance(deps: CheckoutDeps, attempt: CheckoutAttemptModel, lease:
       case 'ORDER_PLACED': {
         const res = await saga.authorize({
           orderId: attempt.orderId!, userId, amount: snapshot.totals.total, currencyCode: snapshot.currency, token: attempt.paymentToken, idempotencyKey: attempt.id,
+          billingCountry: snapshot.billingCountry ?? null, shippingCountry: snapshot.shippingAddress?.country ?? null,
         });
         if (!res.payment || res.payment.status !== 'AUTHORIZED') {
           const { code, message } = paymentFailure(res.userErrors);

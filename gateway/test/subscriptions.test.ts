@@ -22,7 +22,7 @@ const ORDER_SDL = `
 const CATALOG_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Query { pong: String }
-  type Tick @key(fields: "id") { id: ID! label: String! seenBy: String }
+  type Tick @key(fields: "id") { id: ID! label: String! seenBy: String blob: String }
 `;
 
 const transport = new MemoryTransport();
@@ -35,6 +35,7 @@ let orderPort = 0;
 let gateway: GatewayServer;
 let wsUrl: string;
 const clients: Client[] = [];
+let gatewayClosed = false;
 
 const token = (sub: string, expiresIn: number | string = '15m') =>
   jwt.sign({ sub, roles: ['CUSTOMER'], scope: 'orders:read' }, keys.privateKey, { algorithm: 'RS256', keyid: 'k1', issuer: 'storefront-identity', audience: 'storefront', expiresIn: expiresIn as any });
@@ -73,7 +74,7 @@ beforeAll(async () => {
   catalog = await createSubgraphServer({
     name: 'catalog',
     typeDefs: parse(CATALOG_SDL),
-    resolvers: { Tick: { __resolveReference: (ref: { id: string }, ctx: any) => ({ id: ref.id, label: `label ${ref.id}`, seenBy: ctx.viewer.userId }) } } as any,
+    resolvers: { Tick: { __resolveReference: (ref: { id: string }, ctx: any) => ({ id: ref.id, label: `label ${ref.id}`, seenBy: ctx.viewer.userId, blob: 'x'.repeat(32_768) }) } } as any,
     createContext: (base) => base,
   });
   const catalogUrl = await catalog.listen(0);
@@ -83,7 +84,7 @@ beforeAll(async () => {
   ]);
   if (composed.errors) throw composed.errors[0];
   const env = { ...process.env, ORDER_URL: `${orderUrl}/graphql`, CATALOG_URL: `${catalogUrl}/graphql`, JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/` };
-  const config = { ...loadGatewayConfig(env), supergraphSdl: composed.supergraphSdl!, subscriptionLimits: { perConnection: 3 } };
+  const config = { ...loadGatewayConfig(env), supergraphSdl: composed.supergraphSdl!, subscriptionLimits: { perConnection: 3, maxQueuedResults: 5 } };
   gateway = await createGateway(config);
   wsUrl = `${(await gateway.listen(0)).replace('http', 'ws')}/graphql`;
   expect(SUBGRAPH_NAMES).toContain('order');
@@ -91,7 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) await c.dispose();
-  await gateway?.close();
+  if (!gatewayClosed) await gateway?.close();
   await order?.close();
   await catalog?.close();
   await live?.close();
@@ -100,6 +101,7 @@ afterAll(async () => {
 
 function connect(connectionParams: Record<string, unknown>) {
   const closed: { code?: number; reason?: string } = {};
+  const state = { connected: false };
   const client = createClient({
     url: wsUrl,
     webSocketImpl: WebSocket,
@@ -107,10 +109,10 @@ function connect(connectionParams: Record<string, unknown>) {
     retryAttempts: 0,
     lazy: false,
     onNonLazyError: () => {},
-    on: { closed: (e: any) => Object.assign(closed, { code: e.code, reason: e.reason }) },
+    on: { closed: (e: any) => Object.assign(closed, { code: e.code, reason: e.reason }), connected: () => void (state.connected = true) },
   });
   clients.push(client);
-  return { client, closed };
+  return { client, closed, state };
 }
 
 function collect(client: Client, query: string, variables: Record<string, unknown>) {
@@ -209,5 +211,39 @@ describe('federated subscriptions through the gateway', () => {
     expect(sub.results.length).toBeGreaterThanOrEqual(2);
     expect(sub.errors).toEqual([]);
     expect(sub.results.at(-1).data.ticks.label).toMatch(/^label t\d+$/);
+  });
+
+  it('cuts off a slow consumer instead of buffering for it without bound', async () => {
+    // A raw graphql-transport-ws client that stops reading its socket after subscribing.
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+    await new Promise((r) => socket.once('open', r));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token('frank')}` } }));
+    await new Promise((r) => socket.once('message', r));
+    const before = gateway.subscriptions!.stats().subscriptions;
+    const big = 'subscription($topic: String!) { ticks(topic: $topic) { id blob } }';
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: big, variables: { topic: 'slow' } } }));
+    await until(() => gateway.subscriptions!.stats().subscriptions === before + 1);
+    await new Promise((r) => setTimeout(r, 150));
+    (socket as any)._socket.pause();
+    // Big events fill the kernel buffers, then the socket's own buffer, then the subscriber's queue.
+    for (let n = 0; gateway.subscriptions!.stats().subscriptions > before && n < 5000; n++) {
+      await publish('slow', n);
+      if (n % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    try {
+      await until(() => gateway.subscriptions!.stats().subscriptions === before, 30_000);
+    } finally {
+      socket.terminate();
+    }
+  }, 60_000);
+
+  it('closes sockets with 1012 on shutdown so clients know to reconnect', async () => {
+    const { client, closed, state } = connect({ authorization: `Bearer ${token('grace')}` });
+    collect(client, QUERY, { topic: 'bye' });
+    await until(() => state.connected);
+    gatewayClosed = true;
+    await gateway.close();
+    await until(() => closed.code !== undefined);
+    expect(closed.code).toBe(1012);
   });
 });

@@ -172,7 +172,12 @@ export function attachGatewaySubscriptions(options: {
   return {
     stats: () => ({ connections: wss.clients.size, subscriptions: active, upstreams: topics.upstreamCount }),
     async close() {
-      for (const client of wss.clients) client.close(CLOSE.serviceRestart, 'Service restarting: reconnect');
+      // Let each client receive the 1012 close frame before the server goes away (at most a second).
+      const closing = [...wss.clients].map((client) => new Promise<void>((resolve) => {
+        client.once('close', () => resolve());
+        client.close(CLOSE.serviceRestart, 'Service restarting: reconnect');
+      }));
+      await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1000).unref())]);
       await disposable.dispose();
       await upstream.close();
       await new Promise<void>((r) => wss.close(() => r()));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { SubscriptionLimits } from './subscriptions/server.ts';
+import { loadProtectionConfig, type ProtectionConfig } from './protection/config.ts';
 import { SUBGRAPH_NAMES, subgraphUrl, internalSecret, type SubgraphName } from '@storefront/shared';
 
 export interface GatewayConfig {
@@ -15,17 +16,20 @@ export interface GatewayConfig {
   /** Per-fetch timeout to subgraphs. */
   subgraphTimeoutMs: number;
   subscriptionLimits: Partial<SubscriptionLimits>;
+  /** APQ, persisted query lists, operation limits, rate limits and request hygiene (README: API protection). */
+  protection: ProtectionConfig;
 }
 
 const DEFAULT_SUPERGRAPH = new URL('../../schema/supergraph.graphql', import.meta.url);
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const production = env.NODE_ENV === 'production';
   const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphUrl(n, env)])) as Record<SubgraphName, string>;
   return {
     port: Number(env.GATEWAY_PORT ?? env.PORT ?? 4000),
     supergraphSdl: readFileSync(env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH, 'utf8'),
     subgraphUrls,
-    production: env.NODE_ENV === 'production',
+    production,
     secret: internalSecret(env),
     jwksUrl: env.JWKS_URL ?? new URL('/.well-known/jwks.json', subgraphUrls.identity).toString(),
     jwtIssuer: env.JWT_ISSUER ?? 'storefront-identity',
@@ -35,5 +39,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       ...(env.MAX_SUBSCRIPTIONS_PER_CONNECTION ? { perConnection: Number(env.MAX_SUBSCRIPTIONS_PER_CONNECTION) } : {}),
       ...(env.MAX_SUBSCRIPTIONS_PER_PROCESS ? { perProcess: Number(env.MAX_SUBSCRIPTIONS_PER_PROCESS) } : {}),
     },
+    protection: loadProtectionConfig(env, production),
   };
 }

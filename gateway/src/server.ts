@@ -4,59 +4,101 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
-import { INTERNAL_HEADERS, closeServer, createErrorMasker, createHttpApp, createLogger, listen, sendJson, type Logger } from '@storefront/shared';
+import type { GraphQLFormattedError } from 'graphql';
+import { HttpError, INTERNAL_HEADERS, closeServer, createErrorMasker, createHttpApp, createLogger, listen, sendJson, type Logger } from '@storefront/shared';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { SignedDataSource } from './dataSource.ts';
 import { JwksCache } from './auth/jwks.ts';
 import { createAuthenticator, identityApiKeyVerifier, type Authenticator } from './auth/authenticate.ts';
 import { attachGatewaySubscriptions } from './subscriptions/server.ts';
+import { createProtection, GATEWAY_PUBLIC_CODES, type Protection } from './protection/index.ts';
 
 export interface GatewayServer {
   apollo: ApolloServer<GatewayContext>;
   http: http.Server;
   log: Logger;
   authenticator: Authenticator;
+  protection: Protection;
   subscriptions: ReturnType<typeof attachGatewaySubscriptions> | null;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
 
-/** Builds the gateway (not listening yet): the supergraph from a file, never introspection at run time. */
+/** The shared masker, plus the gateway's own client-facing codes (persisted query policy). */
+function gatewayErrorFormatter(log: Logger) {
+  const mask = createErrorMasker(log);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    if (GATEWAY_PUBLIC_CODES.has(formatted.extensions?.code as string)) {
+      const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    return mask(formatted, error);
+  };
+}
+
+/**
+ * Builds the gateway (not listening yet): the supergraph from a file, never introspection at run time.
+ * Production turns off introspection, the Sandbox landing page and field suggestions; stack traces
+ * never leave the server and unexpected errors are masked with the request id.
+ */
 export async function createGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<GatewayServer> {
-  const buildService = ({ name }: { name: string }) =>
-    new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls], config.secret, config.subgraphTimeoutMs);
+  // The environment's URL for a known subgraph, else the one the supergraph names.
+  const buildService = ({ name, url }: { name: string; url?: string }) =>
+    new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls] ?? url!, config.secret, config.subgraphTimeoutMs);
   const gateway = new ApolloGateway({ supergraphSdl: config.supergraphSdl, buildService, logger: log });
+  const verifyApiKey = identityApiKeyVerifier(config.subgraphUrls.identity, config.secret);
+  const protection = await createProtection({ config: config.protection, supergraphSdl: config.supergraphSdl, log, apiKeyKnownValid: verifyApiKey.knownValid });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.production,
     csrfPrevention: true,
-    formatError: createErrorMasker(log),
+    formatError: gatewayErrorFormatter(log),
+    persistedQueries: protection.apollo.persistedQueries,
+    allowBatchedHttpRequests: protection.apollo.allowBatchedHttpRequests,
+    validationRules: protection.apollo.validationRules,
+    parseOptions: protection.apollo.parseOptions,
     plugins: [
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      ...protection.apollo.plugins,
     ],
   });
-  await apollo.start();
+  try {
+    await apollo.start();
+  } catch (e) {
+    await protection.close();
+    throw e;
+  }
 
   const authenticator = createAuthenticator({
     jwks: new JwksCache(config.jwksUrl),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
-    verifyApiKey: identityApiKeyVerifier(config.subgraphUrls.identity, config.secret),
+    verifyApiKey,
   });
 
   const httpServer = createHttpApp<GatewayContext>({
     apollo,
     routes: [{ method: 'GET', path: '/health', handle: (_req, res) => sendJson(res, 200, { status: 'ok', service: 'gateway' }) }],
-    context: async (req) => {
+    bodyLimit: protection.http.bodyLimit,
+    intercept: protection.http.intercept,
+    beforeExecute: protection.http.beforeExecute,
+    context: async (req, res) => {
       // Internal identity headers are the gateway's to set; a client sending them gets them dropped.
       for (const name of INTERNAL_HEADERS) delete req.headers[name];
       const requestId = randomUUID();
-      return { requestId, viewer: await authenticator.authenticate(req), clientIp: req.socket.remoteAddress };
+      res.setHeader('x-request-id', requestId);
+      try {
+        const { viewer, client } = await authenticator.authenticateRequest(req);
+        return { requestId, viewer, client, clientIp: protection.clientAddress(req) };
+      } catch (e) {
+        if (e instanceof HttpError && e.status === 401 && req.headers['x-api-key'] !== undefined) await protection.recordAuthFailure(req);
+        throw e;
+      }
     },
   });
 
@@ -80,11 +122,13 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
     http: httpServer,
     log,
     authenticator,
+    protection,
     listen: (port = config.port, host) => listen(httpServer, port, host),
     async close() {
       await subscriptions?.close();
       await closeServer(httpServer);
       await apollo.stop();
+      await protection.close();
     },
   };
 }

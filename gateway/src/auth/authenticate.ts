@@ -3,8 +3,32 @@ import jwt from 'jsonwebtoken';
 import { ANONYMOUS, HttpError, signIdentity, type Role, type Viewer } from '@storefront/shared';
 import type { JwksCache } from './jwks.ts';
 
+export type RateTier = 'FREE' | 'STANDARD' | 'PREMIUM';
+export type PersistedQueryPolicy = 'SAFELIST' | 'REQUIRE_ID' | 'LOG_UNKNOWN' | 'OFF';
+
+/** What identity tells the gateway about a partner API client, beyond its scopes. */
+export interface ApiClientProfile {
+  clientId: string;
+  name: string;
+  rateTier: RateTier;
+  persistedQueryPolicy: PersistedQueryPolicy;
+  /** The client's persisted query list (schema/persisted-queries/<name>.json); null: none. */
+  persistedQueryList: string | null;
+}
+
+export interface VerifiedApiClient extends ApiClientProfile {
+  scopes: string[];
+}
+
+/** The caller's identity (forwarded to subgraphs) and, for a partner, its client profile (kept at the gateway). */
+export interface Authentication {
+  viewer: Viewer;
+  client?: ApiClientProfile;
+}
+
 export interface Authenticator {
   authenticate(req: IncomingMessage): Promise<Viewer>;
+  authenticateRequest(req: IncomingMessage): Promise<Authentication>;
   verifyToken(token: string): Promise<Viewer>;
 }
 
@@ -13,7 +37,7 @@ export interface AuthenticatorOptions {
   issuer: string;
   audience: string;
   /** Partner key check against identity; null means partner keys are not accepted. */
-  verifyApiKey?: (clientId: string, secret: string) => Promise<Viewer | null>;
+  verifyApiKey?: (clientId: string, secret: string) => Promise<VerifiedApiClient | null>;
 }
 
 const invalidToken = (why: string) =>
@@ -46,47 +70,71 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     };
   }
 
+  async function authenticateRequest(req: IncomingMessage): Promise<Authentication> {
+    const header = req.headers.authorization;
+    if (header) {
+      const [scheme, token] = header.split(' ');
+      if (scheme?.toLowerCase() !== 'bearer' || !token) throw invalidToken('expected a Bearer token');
+      return { viewer: await verifyToken(token.trim()) };
+    }
+    const apiKey = req.headers['x-api-key'];
+    if (typeof apiKey === 'string' && options.verifyApiKey) {
+      const dot = apiKey.indexOf('.');
+      const verified = dot > 0 ? await options.verifyApiKey(apiKey.slice(0, dot), apiKey.slice(dot + 1)) : null;
+      if (!verified) throw new HttpError(401, 'Invalid API key', 'UNAUTHENTICATED');
+      const { scopes, ...client } = verified;
+      return { viewer: { clientId: client.clientId, roles: [], scopes }, client };
+    }
+    return { viewer: ANONYMOUS };
+  }
+
   return {
     verifyToken,
-    async authenticate(req) {
-      const header = req.headers.authorization;
-      if (header) {
-        const [scheme, token] = header.split(' ');
-        if (scheme?.toLowerCase() !== 'bearer' || !token) throw invalidToken('expected a Bearer token');
-        return verifyToken(token.trim());
-      }
-      const apiKey = req.headers['x-api-key'];
-      if (typeof apiKey === 'string' && options.verifyApiKey) {
-        const dot = apiKey.indexOf('.');
-        const viewer = dot > 0 ? await options.verifyApiKey(apiKey.slice(0, dot), apiKey.slice(dot + 1)) : null;
-        if (!viewer) throw new HttpError(401, 'Invalid API key', 'UNAUTHENTICATED');
-        return viewer;
-      }
-      return ANONYMOUS;
-    },
+    authenticateRequest,
+    authenticate: async (req) => (await authenticateRequest(req)).viewer,
   };
 }
 
-/** Asks identity whether a partner key is valid; answers are cached briefly. */
+const RATE_TIERS: readonly RateTier[] = ['FREE', 'STANDARD', 'PREMIUM'];
+const POLICIES: readonly PersistedQueryPolicy[] = ['SAFELIST', 'REQUIRE_ID', 'LOG_UNKNOWN', 'OFF'];
+
+/**
+ * Asks identity whether a partner key is valid; answers are cached briefly. A client that predates
+ * persisted query policies (or an identity that does not send one) gets SAFELIST with no list,
+ * which allows nothing: the safe reading of a missing policy.
+ */
 export function identityApiKeyVerifier(identityUrl: string, secret: string, ttlMs = 60_000) {
-  const cache = new Map<string, { viewer: Viewer | null; until: number }>();
+  const cache = new Map<string, { client: VerifiedApiClient | null; until: number }>();
   const endpoint = new URL('/internal/api-clients/verify', identityUrl).toString();
-  return async (clientId: string, clientSecret: string): Promise<Viewer | null> => {
+  const verify = async (clientId: string, clientSecret: string): Promise<VerifiedApiClient | null> => {
     const cacheKey = `${clientId}.${clientSecret}`;
     const hit = cache.get(cacheKey);
-    if (hit && hit.until > Date.now()) return hit.viewer;
+    if (hit && hit.until > Date.now()) return hit.client;
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...signIdentity({ roles: [], scopes: [], service: 'gateway' }, secret) },
       body: JSON.stringify({ clientId, secret: clientSecret }),
     });
-    let viewer: Viewer | null = null;
+    let client: VerifiedApiClient | null = null;
     if (res.ok) {
-      const client = (await res.json()) as { clientId: string; scopes: string[] };
-      viewer = { clientId: client.clientId, roles: [], scopes: client.scopes };
+      const body = (await res.json()) as Partial<VerifiedApiClient> & { clientId: string; scopes: string[] };
+      client = {
+        clientId: body.clientId,
+        name: body.name ?? body.clientId,
+        scopes: body.scopes,
+        rateTier: RATE_TIERS.includes(body.rateTier as RateTier) ? (body.rateTier as RateTier) : 'FREE',
+        persistedQueryPolicy: POLICIES.includes(body.persistedQueryPolicy as PersistedQueryPolicy) ? (body.persistedQueryPolicy as PersistedQueryPolicy) : 'SAFELIST',
+        persistedQueryList: typeof body.persistedQueryList === 'string' ? body.persistedQueryList : null,
+      };
     }
     if (cache.size > 10_000) cache.clear();
-    cache.set(cacheKey, { viewer, until: Date.now() + ttlMs });
-    return viewer;
+    cache.set(cacheKey, { client, until: Date.now() + ttlMs });
+    return client;
   };
+  /** True when this exact key (clientId.secret) was verified as valid recently: no identity call is needed for it. */
+  const knownValid = (apiKey: string) => {
+    const hit = cache.get(apiKey);
+    return !!hit?.client && hit.until > Date.now();
+  };
+  return Object.assign(verify, { knownValid });
 }

@@ -18,6 +18,11 @@ export interface HttpAppOptions<Ctx extends BaseContext> {
   bodyLimit?: number;
   /** Called before anything else; returning true means the hook answered the request itself. */
   intercept?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /**
+   * Called with the context and the parsed request (POST body, or the query string of a GET) just
+   * before Apollo runs it; may throw an HttpError (429, 400, ...) to refuse it with that status.
+   */
+  beforeExecute?: (req: IncomingMessage, res: ServerResponse, request: { search: string; body: unknown }, context: Ctx) => void | Promise<void>;
 }
 
 export class HttpError extends Error {
@@ -89,6 +94,7 @@ export function createHttpApp<Ctx extends BaseContext>(options: HttpAppOptions<C
       const context = await options.context(req, res);
       const raw = await readBody(req, bodyLimit);
       const body = parseBody(req, raw);
+      if (options.beforeExecute) await options.beforeExecute(req, res, { search, body }, context);
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);

@@ -3,6 +3,9 @@ import WebSocket from 'ws';
 import type { ExecutionResult } from 'graphql';
 import { signIdentity, type Viewer } from '@storefront/shared';
 
+/** Disposing a client mid-connect rejects with the socket's CloseEvent; that must not become an unhandled rejection. */
+const disposeQuietly = (client: Client) => Promise.resolve().then(() => client.dispose()).catch(() => {});
+
 /**
  * graphql-ws connections from the gateway to subgraphs, one per (subgraph, identity), opened on
  * demand and closed when their last subscription ends. Each connection's `connection_init`
@@ -47,13 +50,13 @@ export class UpstreamConnections {
       entry!.refs -= 1;
       if (entry!.refs === 0) {
         this.clients.delete(key);
-        void entry!.client.dispose();
+        disposeQuietly(entry!.client);
       }
     };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((e) => e.client.dispose()));
+    await Promise.all([...this.clients.values()].map((e) => disposeQuietly(e.client)));
     this.clients.clear();
   }
 }

@@ -30,6 +30,19 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   });
 }
 
-export async function dropDatabase(url: string): Promise<void> {
-  await withAdmin(url, (c) => c.query(`DROP DATABASE IF EXISTS ${quote(databaseName(url))} WITH (FORCE)`));
+/**
+ * Drops a database, first giving its clients a few seconds to disconnect on their own: forcing
+ * connections closed makes clients that are still winding down see a FATAL error.
+ */
+export async function dropDatabase(url: string, graceMs = 5000): Promise<void> {
+  const name = databaseName(url);
+  await withAdmin(url, async (c) => {
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+      const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      if (rows[0].n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await c.query(`DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`);
+  });
 }

@@ -1,12 +1,6 @@
-import { internalSecret, signIdentity, subgraphUrl, type SubgraphName, type Viewer } from '@storefront/shared';
+import { createServiceClient, ServiceUnavailableError, type SubgraphName } from '@storefront/shared';
 
-/** A sibling subgraph did not answer (network, HTTP or GraphQL error): the outcome of the call is unknown. */
-export class ServiceUnavailableError extends Error {
-  constructor(readonly service: SubgraphName, message: string, options?: { cause?: unknown }) {
-    super(`${service}: ${message}`, options);
-    this.name = 'ServiceUnavailableError';
-  }
-}
+export { ServiceUnavailableError };
 
 export interface UserErrorLike {
   code: string;
@@ -14,33 +8,9 @@ export interface UserErrorLike {
   field?: string[] | null;
 }
 
-/**
- * Calls a sibling subgraph's internal (@inaccessible) operations directly at its own URL, signed as
- * the cart service acting for `userId`. URLs are read at each call (<NAME>_URL), so a restarted
- * subgraph is found again.
- */
-export function createServiceCaller(options: { secret?: string; timeoutMs?: number; urls?: Partial<Record<SubgraphName, string>> } = {}) {
-  const secret = options.secret ?? internalSecret();
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  return async function call<T>(service: SubgraphName, query: string, variables: Record<string, unknown>, userId?: string): Promise<T> {
-    const viewer: Viewer = { roles: [], scopes: [], service: 'cart', ...(userId ? { userId } : {}) };
-    let response: Response;
-    try {
-      response = await fetch(options.urls?.[service] ?? subgraphUrl(service), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...signIdentity(viewer, secret) },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw new ServiceUnavailableError(service, 'request failed', { cause: error });
-    }
-    if (!response.ok) throw new ServiceUnavailableError(service, `HTTP ${response.status}`);
-    const body = (await response.json()) as { data?: T | null; errors?: { message: string }[] };
-    if (body.errors?.length || !body.data) throw new ServiceUnavailableError(service, body.errors?.[0]?.message ?? 'no data');
-    return body.data;
-  };
-}
+/** Calls sibling subgraphs' internal operations as the cart service (the shared, signed service client). */
+export const createServiceCaller = (options: { secret?: string; timeoutMs?: number; urls?: Partial<Record<SubgraphName, string>> } = {}) =>
+  createServiceClient({ service: 'cart', ...options });
 
 export type ServiceCaller = ReturnType<typeof createServiceCaller>;
 

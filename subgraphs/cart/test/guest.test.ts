@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicId, newId } from '@storefront/shared';
-import { createTestDatabase, gatewayHeaders, postGraphQL, type TestDatabase } from '@storefront/shared/testing';
+import { gatewayHeaders, postGraphQL } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
-// Prices come from a real catalog subgraph built in-process.
-import { createCatalogDb, createCatalogServer, seedCatalog, type CatalogDb } from '@storefront/catalog';
-import { createCartDb, createCartServer, createCatalogClient, type CartDb } from '../src/index.ts';
+import type { CatalogDb } from '@storefront/catalog';
+import type { CartDb } from '../src/index.ts';
+import { startCartWithCatalog, type CartHarness } from './harness.ts';
 
 const fixture = demoFixture();
 const variants = fixture.products.flatMap((p) => p.variants.map((v) => ({ ...v, productId: p.id })));
@@ -14,31 +14,18 @@ const anonymous = () => gatewayHeaders({});
 const asUser = (userId: string) => gatewayHeaders({ userId, roles: ['CUSTOMER'] });
 const asSupport = () => gatewayHeaders({ userId: deterministicId('user', 'support@storefront.dev'), roles: ['SUPPORT'] });
 
-let catalogDatabase: TestDatabase;
-let cartDatabase: TestDatabase;
-let catalogDb: CatalogDb;
+let harness: CartHarness;
 let db: CartDb;
-let catalog: Awaited<ReturnType<typeof createCatalogServer>>;
-let server: Awaited<ReturnType<typeof createCartServer>>;
+let catalogDb: CatalogDb;
 let url: string;
 
 beforeAll(async () => {
-  [catalogDatabase, cartDatabase] = await Promise.all([createTestDatabase('catalog'), createTestDatabase('cart')]);
-  catalogDb = createCatalogDb(catalogDatabase.url);
-  await seedCatalog(catalogDb, fixture);
-  catalog = await createCatalogServer({ databaseUrl: catalogDatabase.url, db: catalogDb });
-  const catalogUrl = `${await catalog.listen(0)}/graphql`;
-  db = createCartDb(cartDatabase.url);
-  server = await createCartServer({ databaseUrl: cartDatabase.url, db, catalog: createCatalogClient({ url: catalogUrl }), checkoutSweepIntervalMs: 0 });
-  url = `${await server.listen(0)}/graphql`;
+  harness = await startCartWithCatalog(fixture);
+  ({ db, catalogDb, url } = harness);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await catalog?.close();
-  await db?.$disconnect();
-  await catalogDb?.$disconnect();
-  await Promise.all([cartDatabase?.drop(), catalogDatabase?.drop()]);
+  await harness?.stop();
 });
 
 const CART_FIELDS = /* GraphQL */ `id itemCount discountCode subtotal { amount currencyCode } total { amount } shippingAddress { country }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@storefront/shared';
-import { createTestDatabase, gatewayHeaders, postGraphQL, type TestDatabase } from '@storefront/shared/testing';
+import { gatewayHeaders, postGraphQL } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
-import { createCatalogDb, createCatalogServer, seedCatalog, type CatalogDb } from '@storefront/catalog';
-import { createCartDb, createCartServer, createCatalogClient, type CartDb } from '../src/index.ts';
+import { startCartWithCatalog, type CartHarness } from './harness.ts';
 import { computeTotals, DISCOUNT_CODES, FLAT_SHIPPING, FREE_SHIPPING_FROM, normalizeAddress, TAX_RATES } from '../src/services/pricing.ts';
 
 const line = (unitPrice: number, quantity = 1) => ({ unitPrice, quantity });
@@ -87,31 +86,16 @@ describe('pricing rules (pure)', () => {
 // The same rules through the API, with prices from a real catalog subgraph.
 const fixture = demoFixture();
 const variants = fixture.products.flatMap((p) => p.variants);
-let catalogDatabase: TestDatabase;
-let cartDatabase: TestDatabase;
-let catalogDb: CatalogDb;
-let db: CartDb;
-let catalog: Awaited<ReturnType<typeof createCatalogServer>>;
-let server: Awaited<ReturnType<typeof createCartServer>>;
+let harness: CartHarness;
 let url: string;
 
 beforeAll(async () => {
-  [catalogDatabase, cartDatabase] = await Promise.all([createTestDatabase('catalog'), createTestDatabase('cart')]);
-  catalogDb = createCatalogDb(catalogDatabase.url);
-  await seedCatalog(catalogDb, fixture);
-  catalog = await createCatalogServer({ databaseUrl: catalogDatabase.url, db: catalogDb });
-  const catalogUrl = `${await catalog.listen(0)}/graphql`;
-  db = createCartDb(cartDatabase.url);
-  server = await createCartServer({ databaseUrl: cartDatabase.url, db, catalog: createCatalogClient({ url: catalogUrl }), checkoutSweepIntervalMs: 0 });
-  url = `${await server.listen(0)}/graphql`;
+  harness = await startCartWithCatalog(fixture);
+  ({ url } = harness);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await catalog?.close();
-  await db?.$disconnect();
-  await catalogDb?.$disconnect();
-  await Promise.all([cartDatabase?.drop(), catalogDatabase?.drop()]);
+  await harness?.stop();
 });
 
 const TOTALS = `cart { id discountCode subtotal { amount currencyCode } discountTotal { amount currencyCode } shippingTotal { amount currencyCode }

@@ -1,4 +1,4 @@
-import { newId } from '@storefront/shared';
+import { outboxEvent } from '@storefront/shared/events';
 import type { PaymentTx } from '../db.ts';
 
 /** Events this subgraph publishes. Their payloads carry ids and amounts, never card data. */
@@ -9,5 +9,5 @@ export type PaymentEventType = 'PaymentAuthorized' | 'PaymentFailed' | 'PaymentC
  * the event describes, so the event exists exactly when the change does; a relay publishes it later.
  */
 export async function recordEvent(tx: PaymentTx, type: PaymentEventType, aggregateId: string, payload: Record<string, unknown>): Promise<void> {
-  await tx.outboxEvent.create({ data: { id: newId(), type, aggregateId, payload: payload as object } });
+  await tx.outboxEvent.create({ data: outboxEvent(type, aggregateId, payload) });
 }

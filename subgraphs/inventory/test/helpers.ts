@@ -1,5 +1,7 @@
 import { createLogger, newId, scopesForRoles, type Role, type Viewer } from '@storefront/shared';
-import { createInventoryContext, type InventoryContext, type InventoryDb } from '../src/index.ts';
+import { createTestDatabase } from '@storefront/shared/testing';
+import { demoFixture } from '@storefront/shared/fixtures';
+import { createInventoryContext, createInventoryDb, restock, seedInventory, type InventoryContext, type InventoryDb } from '../src/index.ts';
 
 const log = createLogger('inventory-test');
 
@@ -41,3 +43,26 @@ export async function expectLedgerBalances(db: InventoryDb, variantIds: string[]
 
 export const stockEvents = (db: InventoryDb, variantId: string) =>
   db.outboxEvent.findMany({ where: { type: 'StockChanged', aggregateId: variantId }, orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] });
+
+/** A fresh inventory database with the demo seed, for one test file. */
+export async function seededInventory(): Promise<{ db: InventoryDb; stop(): Promise<void> }> {
+  const database = await createTestDatabase('inventory');
+  const db = createInventoryDb(database.url);
+  await seedInventory(db, demoFixture());
+  return {
+    db,
+    async stop() {
+      await db.$disconnect();
+      await database.drop();
+    },
+  };
+}
+
+/** A variant of its own for each test, stocked through the admin service like real goods in. */
+export async function stockedVariant(db: InventoryDb, ams: number, nyc: number): Promise<string> {
+  const [AMS, NYC] = demoFixture().warehouses.map((w) => w.id);
+  const variantId = newId();
+  if (ams) await restock(asAdmin(db), { variantId, locationId: AMS, quantity: ams, reason: 'test stock' });
+  if (nyc) await restock(asAdmin(db), { variantId, locationId: NYC, quantity: nyc, reason: 'test stock' });
+  return variantId;
+}

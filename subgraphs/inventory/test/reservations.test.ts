@@ -1,33 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@storefront/shared';
-import { createTestDatabase, type TestDatabase } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
-import { commit, createInventoryDb, release, reserve, restock, seedInventory, sweepExpired, type InventoryDb } from '../src/index.ts';
-import { asAdmin, asService, contextAs, expectLedgerBalances, level, stockEvents, totalsOf } from './helpers.ts';
+import { commit, release, reserve, sweepExpired, type InventoryDb } from '../src/index.ts';
+import { asAdmin, asService, contextAs, expectLedgerBalances, level, stockEvents, totalsOf, seededInventory, stockedVariant as stockedVariantIn } from './helpers.ts';
 
 const fixture = demoFixture();
 const [AMS, NYC] = fixture.warehouses.map((w) => w.id);
-let database: TestDatabase;
 let db: InventoryDb;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  database = await createTestDatabase('inventory');
-  db = createInventoryDb(database.url);
-  await seedInventory(db, fixture);
+  ({ db, stop } = await seededInventory());
 });
 
 afterAll(async () => {
-  await db?.$disconnect();
-  await database?.drop();
+  await stop?.();
 });
 
-/** A variant of its own for each test, stocked through the admin service like real goods in. */
-async function stockedVariant(ams: number, nyc: number): Promise<string> {
-  const variantId = newId();
-  if (ams) await restock(asAdmin(db), { variantId, locationId: AMS, quantity: ams, reason: 'test stock' });
-  if (nyc) await restock(asAdmin(db), { variantId, locationId: NYC, quantity: nyc, reason: 'test stock' });
-  return variantId;
-}
+const stockedVariant = (ams: number, nyc: number) => stockedVariantIn(db, ams, nyc);
 
 const hold = (variantId: string, quantity: number, extra: { reference?: string; ttlSeconds?: number } = {}) =>
   reserve(asService(db), { reference: extra.reference ?? newId(), lines: [{ variantId, quantity }], ttlSeconds: extra.ttlSeconds });

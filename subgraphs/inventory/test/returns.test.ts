@@ -1,33 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@storefront/shared';
-import { createTestDatabase, type TestDatabase } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
-import { commit, createInventoryDb, reserve, restock, seedInventory, type InventoryDb } from '../src/index.ts';
+import { commit, reserve, type InventoryDb } from '../src/index.ts';
 import { returnStock } from '../src/services/returns.ts';
-import { asAdmin, asService, contextAs, expectLedgerBalances, level, stockEvents, totalsOf } from './helpers.ts';
+import { asAdmin, asService, contextAs, expectLedgerBalances, level, stockEvents, totalsOf, seededInventory, stockedVariant as stockedVariantIn } from './helpers.ts';
 
 const fixture = demoFixture();
 const [AMS, NYC] = fixture.warehouses.map((w) => w.id);
-let database: TestDatabase;
 let db: InventoryDb;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  database = await createTestDatabase('inventory');
-  db = createInventoryDb(database.url);
-  await seedInventory(db, fixture);
+  ({ db, stop } = await seededInventory());
 });
 
 afterAll(async () => {
-  await db?.$disconnect();
-  await database?.drop();
+  await stop?.();
 });
 
-async function stockedVariant(ams: number, nyc: number): Promise<string> {
-  const variantId = newId();
-  if (ams) await restock(asAdmin(db), { variantId, locationId: AMS, quantity: ams, reason: 'test stock' });
-  if (nyc) await restock(asAdmin(db), { variantId, locationId: NYC, quantity: nyc, reason: 'test stock' });
-  return variantId;
-}
+const stockedVariant = (ams: number, nyc: number) => stockedVariantIn(db, ams, nyc);
 
 describe('returnStock (order cancellation)', () => {
   it('returns a committed reservation to the locations it came from, once, however often it is called', async () => {

@@ -1,43 +1,72 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { Agent, fetch as undiciFetch } from 'undici';
-import { signIdentity } from '@storefront/shared';
+import { Agent } from 'undici';
+import { ANONYMOUS, signIdentity } from '@storefront/shared';
 import type { GatewayContext } from './context.ts';
 
+type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
 /** One keep-alive connection pool for all subgraph traffic from this process. */
-const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: 128 });
+const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: 128, pipelining: 1 });
 
 /**
- * Sends each subgraph fetch with the caller's identity signed by the gateway, the request id and
- * the client address, over pooled keep-alive connections. A subgraph that cannot be reached
- * becomes an error naming it, and the rest of the response still comes back.
+ * Sends each subgraph fetch with the caller's identity signed by the gateway, the request id and the client
+ * address, over pooled keep-alive connections. A subgraph that cannot be reached becomes an error naming it,
+ * and the rest of the response still comes back.
+ *
+ * This is a GraphQLDataSource of its own rather than a RemoteGraphQLDataSource: that class goes through WHATWG
+ * fetch (a Request built twice, headers copied three times, the body read through a web stream), which was the
+ * largest part of the gateway's own CPU time per request. undici's `request` writes and reads the socket directly.
  */
-export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(readonly serviceName: string, url: string, private readonly secret: string, timeoutMs: number) {
-    super({
-      url,
-      fetcher: ((input: string, init: any) =>
-        undiciFetch(input, { ...init, dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) })) as any,
-    });
+export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
+  private readonly origin: string;
+  private readonly path: string;
+
+  constructor(readonly serviceName: string, readonly url: string, private readonly secret: string, private readonly timeoutMs: number) {
+    const parsed = new URL(url);
+    this.origin = parsed.origin;
+    this.path = `${parsed.pathname}${parsed.search}`;
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    const headers = request.http!.headers;
-    const signed = signIdentity(context.viewer, this.secret);
-    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
-    if (context.requestId) headers.set('x-request-id', context.requestId);
-    if (context.clientIp) headers.set('x-forwarded-for', context.clientIp);
-  }
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const { request } = options;
+    const context: Partial<GatewayContext> = 'context' in options ? options.context : {};
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...signIdentity(context.viewer ?? ANONYMOUS, this.secret) };
+    if (context.requestId) headers['x-request-id'] = context.requestId;
+    if (context.clientIp) headers['x-forwarded-for'] = context.clientIp;
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
 
-  override didEncounterError(error: Error): never {
-    if (error instanceof GraphQLError && error.extensions?.response) {
-      const status = (error.extensions.response as { status?: number }).status;
+    let status: number;
+    let text: string;
+    try {
+      const res = await agent.request({
+        origin: this.origin, path: this.path, method: 'POST', headers, body,
+        headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch {
+      throw new GraphQLError(`Subgraph "${this.serviceName}" is unavailable`, {
+        extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.serviceName },
+      });
+    }
+    if (status < 200 || status >= 300) {
       throw new GraphQLError(`Subgraph "${this.serviceName}" answered HTTP ${status}`, {
         extensions: { code: 'SUBGRAPH_ERROR', serviceName: this.serviceName },
       });
     }
-    throw new GraphQLError(`Subgraph "${this.serviceName}" is unavailable`, {
-      extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.serviceName },
-    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new GraphQLError(`Subgraph "${this.serviceName}" answered with something other than a GraphQL response`, {
+        extensions: { code: 'SUBGRAPH_ERROR', serviceName: this.serviceName },
+      });
+    }
+    return parsed as GatewayGraphQLResponse;
   }
 }

@@ -1,16 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import jwt from 'jsonwebtoken';
 import { parse } from 'graphql';
 import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { composeServices } from '@apollo/composition';
 import { createSubgraphServer, forbidden, SUBGRAPH_NAMES, type SubgraphServer } from '@storefront/shared';
 import { LiveEvents, MemoryTransport, type DomainEvent } from '@storefront/shared/events';
 import { createGateway, type GatewayServer } from '../src/server.ts';
 import { loadGatewayConfig } from '../src/config.ts';
+import { collect as collectOperation, connect as connectTo, startJwks, until } from './wsTestKit.ts';
 
 // Two purpose-built subgraphs: "order" owns a Subscription whose entity "catalog" extends.
 const ORDER_SDL = `
@@ -26,8 +24,7 @@ const CATALOG_SDL = `
 `;
 
 const transport = new MemoryTransport();
-const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-let jwks: Server;
+let jwks: Awaited<ReturnType<typeof startJwks>>;
 let live: LiveEvents;
 let order: SubgraphServer;
 let catalog: SubgraphServer;
@@ -37,8 +34,7 @@ let wsUrl: string;
 const clients: Client[] = [];
 let gatewayClosed = false;
 
-const token = (sub: string, expiresIn: number | string = '15m') =>
-  jwt.sign({ sub, roles: ['CUSTOMER'], scope: 'orders:read' }, keys.privateKey, { algorithm: 'RS256', keyid: 'k1', issuer: 'storefront-identity', audience: 'storefront', expiresIn: expiresIn as any });
+const token = (sub: string, expiresIn?: number | string) => jwks.token(sub, expiresIn);
 
 async function startOrder() {
   order = await createSubgraphServer({
@@ -67,8 +63,7 @@ const publish = (topic: string, n: number) =>
   transport.publish([{ id: randomUUID(), type: 'Tick', aggregateId: `t${n}`, payload: { topic, n }, occurredAt: new Date().toISOString(), source: 'test' }]);
 
 beforeAll(async () => {
-  jwks = createServer((_req, res) => res.end(JSON.stringify({ keys: [{ ...keys.publicKey.export({ format: 'jwk' }), kid: 'k1' }] })));
-  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+  jwks = await startJwks();
   live = new LiveEvents(transport, 'order', ['Tick']);
   const orderUrl = await startOrder();
   catalog = await createSubgraphServer({
@@ -83,7 +78,7 @@ beforeAll(async () => {
     { name: 'catalog', url: `${catalogUrl}/graphql`, typeDefs: parse(CATALOG_SDL) },
   ]);
   if (composed.errors) throw composed.errors[0];
-  const env = { ...process.env, ORDER_URL: `${orderUrl}/graphql`, CATALOG_URL: `${catalogUrl}/graphql`, JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/` };
+  const env = { ...process.env, ORDER_URL: `${orderUrl}/graphql`, CATALOG_URL: `${catalogUrl}/graphql`, JWKS_URL: jwks.url };
   const config = { ...loadGatewayConfig(env), supergraphSdl: composed.supergraphSdl!, subscriptionLimits: { perConnection: 3, maxQueuedResults: 5 } };
   gateway = await createGateway(config);
   wsUrl = `${(await gateway.listen(0)).replace('http', 'ws')}/graphql`;
@@ -96,39 +91,12 @@ afterAll(async () => {
   await order?.close();
   await catalog?.close();
   await live?.close();
-  await new Promise<void>((r) => jwks.close(() => r()));
+  await jwks?.close();
 });
 
-function connect(connectionParams: Record<string, unknown>) {
-  const closed: { code?: number; reason?: string } = {};
-  const state = { connected: false };
-  const client = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams,
-    retryAttempts: 0,
-    lazy: false,
-    onNonLazyError: () => {},
-    on: { closed: (e: any) => Object.assign(closed, { code: e.code, reason: e.reason }), connected: () => void (state.connected = true) },
-  });
-  clients.push(client);
-  return { client, closed, state };
-}
+const connect = (connectionParams: Record<string, unknown>) => connectTo(wsUrl, connectionParams, clients);
+const collect = (client: Client, query: string, variables: Record<string, unknown>) => collectOperation(client, { query, variables });
 
-function collect(client: Client, query: string, variables: Record<string, unknown>) {
-  const results: any[] = [];
-  const errors: any[] = [];
-  const stop = client.subscribe({ query, variables }, { next: (r) => void results.push(r), error: (e) => void errors.push(e), complete: () => {} });
-  return { results, errors, stop };
-}
-
-const until = async (check: () => boolean, ms = 10_000) => {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 const QUERY = 'subscription($topic: String!) { ticks(topic: $topic) { id n label seenBy } }';
 
 describe('federated subscriptions through the gateway', () => {

@@ -6,6 +6,8 @@ export type { PersistedQueryPolicy };
 
 export const PQ_NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST';
 export const PQ_ID_REQUIRED = 'PERSISTED_QUERY_ID_REQUIRED';
+/** Apollo Server's hash check ("provided sha does not match query") carries no code of its own. */
+export const PQ_HASH_MISMATCH = 'PERSISTED_QUERY_HASH_MISMATCH';
 
 /** The parts of a GraphQL request (one operation of a batch) that the policy looks at. */
 export interface OperationRequest {

@@ -1,41 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { HttpError, sendJson, type Logger } from '@storefront/shared';
 import type { GatewayContext } from '../context.ts';
 import type { PersistedQueryPolicy } from '../auth/authenticate.ts';
 import { PersistedQueryRegistry, type PersistedQueryList } from '../persistedQueries/registry.ts';
-import { judgeOperation, PQ_ID_REQUIRED, PQ_NOT_IN_LIST, type OperationRequest, type Verdict } from '../persistedQueries/policy.ts';
+import { judgeOperation, PQ_HASH_MISMATCH, PQ_ID_REQUIRED, PQ_NOT_IN_LIST, type OperationRequest, type Verdict } from '../persistedQueries/policy.ts';
 import type { ProtectionConfig } from './config.ts';
 import { MemoryStringCache, PersistedQueryCache, RedisStringCache } from './apqCache.ts';
 import { MemoryRateLimiter, RedisRateLimiter, type RateDecision, type RateLimiter } from './rateLimiter.ts';
 import { CostAnalyzer } from './cost.ts';
-import { LIMIT_CODE, LIMIT_NAMES, limitError, limitValidation, TOKEN_LIMIT_MESSAGE, type LimitName } from './limits.ts';
+import { LIMIT_CODE, limitValidation, measureLimitError, tokenLimitMessage, tokenLimitOf } from './limits.ts';
+import { clientRateMessage, costBudgetError, ipRateMessage, RATE_LIMITED, seconds } from './rateErrors.ts';
+import { countLimitError, emptyStats, type ProtectionStats } from './stats.ts';
+import { createWebSocketJudge, judgedOnWebSocket, type WebSocketJudgement, type WebSocketOperationPayload } from './webSocket.ts';
 
 export { loadProtectionConfig, DEFAULT_LIMITS, type ProtectionConfig, type OperationLimits, type RateLimits } from './config.ts';
-
-export const RATE_LIMITED = 'RATE_LIMITED';
+export { RATE_LIMITED } from './rateErrors.ts';
+export type { ProtectionStats } from './stats.ts';
+export type { WebSocketJudgement, WebSocketOperationPayload } from './webSocket.ts';
+export { PQ_HASH_MISMATCH } from '../persistedQueries/policy.ts';
 export const BATCH_TOO_LARGE = 'BATCH_TOO_LARGE';
-/** Apollo Server's hash check ("provided sha does not match query") carries no code of its own. */
-export const PQ_HASH_MISMATCH = 'PERSISTED_QUERY_HASH_MISMATCH';
 /** Codes the gateway adds that are the client's to see (the shared error masker hides unknown codes). */
 export const GATEWAY_PUBLIC_CODES: ReadonlySet<string> = new Set([PQ_NOT_IN_LIST, PQ_ID_REQUIRED, PQ_HASH_MISMATCH, BATCH_TOO_LARGE]);
-
-export interface ProtectionStats {
-  persistedQueries: {
-    lists: string[];
-    loads: number;
-    /** Operations outside the caller's list: let through (LOG_UNKNOWN) or refused. */
-    unknown: number;
-    rejected: Record<string, number>;
-    /** Unknown operations per caller: a partner's clientId, or "first-party". */
-    unknownByClient: Record<string, number>;
-  };
-  rateLimited: { ip: number; authFailures: number; client: number; costBudget: number };
-  limits: Record<LimitName, number>;
-  batchesRejected: number;
-}
 
 export interface Protection {
   /** Options for the ApolloServer constructor. */
@@ -56,6 +44,13 @@ export interface Protection {
   clientAddress(req: IncomingMessage): string;
   /** Counts a failed partner key check against the caller's address. */
   recordAuthFailure(req: IncomingMessage): Promise<void>;
+  /**
+   * Judges an operation sent over the WebSocket (a graphql-ws subscribe message: query, mutation or
+   * subscription) as HTTP requests are judged: rate limit, persisted query policy, operation limits.
+   * Allowed: the parsed document to execute (the context is marked so Apollo Server does not judge
+   * it again). Refused: errors with the codes HTTP uses.
+   */
+  judgeWebSocketOperation(operation: { payload: WebSocketOperationPayload; context: GatewayContext; schema: GraphQLSchema }): Promise<WebSocketJudgement>;
   registry: PersistedQueryRegistry;
   stats(): ProtectionStats;
   close(): Promise<void>;
@@ -69,8 +64,6 @@ export interface ProtectionOptions {
   /** Whether a partner key was recently verified as valid (so checking it costs identity nothing). */
   apiKeyKnownValid?: (apiKey: string) => boolean;
 }
-
-const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 function rateHeaders(decision: RateDecision, windowMs: number): Record<string, string> {
   return {
@@ -125,12 +118,8 @@ export async function createProtection(options: ProtectionOptions): Promise<Prot
   const analyzer = new CostAnalyzer(options.supergraphSdl, { defaultListSize: limits.defaultListSize });
   const { validationRules, parseOptions } = limitValidation(limits);
 
-  const stats: ProtectionStats = {
-    persistedQueries: { lists: [], loads: 0, unknown: 0, rejected: {}, unknownByClient: {} },
-    rateLimited: { ip: 0, authFailures: 0, client: 0, costBudget: 0 },
-    limits: Object.fromEntries(LIMIT_NAMES.map((n) => [n, 0])) as Record<LimitName, number>,
-    batchesRejected: 0,
-  };
+  const stats: ProtectionStats = emptyStats();
+  const apqCache = config.apq.enabled ? new PersistedQueryCache(registry, apqStore) : null;
 
   function clientAddress(req: IncomingMessage): string {
     const socket = req.socket.remoteAddress ?? 'unknown';
@@ -173,30 +162,23 @@ export async function createProtection(options: ProtectionOptions): Promise<Prot
       return {
         async didResolveOperation(rc) {
           const context = rc.contextValue;
-          // HTTP requests were judged before Apollo saw them; this covers the rest (queries over the WebSocket).
+          if (judgedOnWebSocket(context)) return;
+          // HTTP requests were judged before Apollo saw them; this covers the rest (operations run in-process).
           if (!rc.request.http) {
             const verdict = judge(context, { query: rc.source });
             if (!verdict.allowed) throw new GraphQLError(verdict.message, { extensions: { code: verdict.code, http: { status: 400 } } });
           }
           if (!limits.enabled) return;
-          const { cost, fields } = analyzer.measure(rc.schema, rc.document, rc.operationName, rc.request.variables);
-          if (fields > limits.maxFields) {
-            throw limitError(`Fields limit of ${limits.maxFields} exceeded once fragments are expanded, found ${fields}.`, 'maxFields', limits.maxFields, { found: fields, http: { status: 400 } });
-          }
-          if (cost > limits.maxCost) {
-            throw limitError(`Operation cost limit of ${limits.maxCost} exceeded, found ${cost}.`, 'maxCost', limits.maxCost, { cost, http: { status: 400 } });
-          }
+          const measure = analyzer.measure(rc.schema, rc.document, rc.operationName, rc.request.variables);
+          const tooBig = measureLimitError(limits, measure, { http: { status: 400 } });
+          if (tooBig) throw tooBig;
+          const { cost } = measure;
           if (context.client && rate.enabled && cost > 0) {
             const budget = rate.costBudget[context.client.rateTier];
             const decision = await limiter.consume(`cost:${context.client.clientId}`, budget, rate.windowMs, cost);
             if (!decision.allowed) {
               const retry = String(seconds(decision.retryAfterMs));
-              throw limitError(`Cost budget of ${budget} per ${seconds(rate.windowMs)}s used up by this API client; this operation costs ${cost}.`, 'costBudget', budget, {
-                code: RATE_LIMITED,
-                cost,
-                retryAfterSeconds: Number(retry),
-                http: { status: 429, headers: new HeaderMap([['retry-after', retry]]) },
-              });
+              throw costBudgetError(budget, rate.windowMs, cost, Number(retry), { http: { status: 429, headers: new HeaderMap([['retry-after', retry]]) } });
             }
           }
         },
@@ -204,20 +186,17 @@ export async function createProtection(options: ProtectionOptions): Promise<Prot
           for (const error of rc.errors) {
             const extensions = error.extensions as Record<string, unknown>;
             if (extensions.code === 'GRAPHQL_PARSE_FAILED') {
-              const tokens = TOKEN_LIMIT_MESSAGE.exec(error.message);
-              if (tokens) {
-                Object.assign(extensions, { code: LIMIT_CODE, limit: 'maxTokens', max: Number(tokens[1]) });
-                error.message = `Token limit of ${tokens[1]} exceeded; parsing stopped.`;
+              const max = tokenLimitOf(error.message);
+              if (max !== null) {
+                Object.assign(extensions, { code: LIMIT_CODE, limit: 'maxTokens', max });
+                error.message = tokenLimitMessage(max);
               }
             } else if (extensions.code === 'GRAPHQL_VALIDATION_FAILED' && typeof extensions.limit === 'string') {
               extensions.code = LIMIT_CODE;
             } else if (extensions.code === undefined && error.message === 'provided sha does not match query') {
               extensions.code = PQ_HASH_MISMATCH;
             }
-            if (typeof extensions.limit === 'string' && extensions.limit in stats.limits) {
-              stats.limits[extensions.limit as LimitName] += 1;
-              if (extensions.limit === 'costBudget') stats.rateLimited.costBudget += 1;
-            }
+            countLimitError(stats, error);
             // The error masker puts this on what it hides, so a support request can find the log line.
             (error as { requestId?: string }).requestId = rc.contextValue.requestId;
             if (error.originalError) (error.originalError as { requestId?: string }).requestId = rc.contextValue.requestId;
@@ -232,7 +211,7 @@ export async function createProtection(options: ProtectionOptions): Promise<Prot
     clientAddress,
     stats: () => ({ ...structuredClone(stats), persistedQueries: { ...structuredClone(stats.persistedQueries), lists: registry.listNames(), loads: registry.loads } }),
     apollo: {
-      persistedQueries: config.apq.enabled ? { cache: new PersistedQueryCache(registry, apqStore), ttl: config.apq.ttlSeconds } : false,
+      persistedQueries: apqCache ? { cache: apqCache, ttl: config.apq.ttlSeconds } : false,
       allowBatchedHttpRequests: config.maxBatchSize > 0,
       validationRules,
       parseOptions,
@@ -261,7 +240,7 @@ export async function createProtection(options: ProtectionOptions): Promise<Prot
         if (decision.allowed) return false;
         stats.rateLimited.ip += 1;
         log.warn({ ip, limit: rate.perIp }, 'rate limit hit (address)');
-        sendJson(res, 429, tooMany(decision, `Rate limit of ${rate.perIp} requests per ${seconds(rate.windowMs)}s exceeded for this address`, 'ip'), {
+        sendJson(res, 429, tooMany(decision, ipRateMessage(rate.perIp, rate.windowMs), 'ip'), {
           'retry-after': String(seconds(decision.retryAfterMs)),
           ...rateHeaders(decision, rate.windowMs),
         });
@@ -281,7 +260,7 @@ export async function createProtection(options: ProtectionOptions): Promise<Prot
           if (!decision.allowed) {
             stats.rateLimited.client += 1;
             log.warn({ clientId: context.client.clientId, tier: context.client.rateTier, limit }, 'rate limit hit (API client)');
-            throw new HttpError(429, `Rate limit of ${limit} operations per ${seconds(rate.windowMs)}s exceeded for this API client`, RATE_LIMITED, {
+            throw new HttpError(429, clientRateMessage(limit, rate.windowMs), RATE_LIMITED, {
               'retry-after': String(seconds(decision.retryAfterMs)),
               ...headers,
             });
@@ -295,6 +274,17 @@ export async function createProtection(options: ProtectionOptions): Promise<Prot
         }
       },
     },
+    judgeWebSocketOperation: createWebSocketJudge({
+      config,
+      limiter,
+      analyzer,
+      validationRules,
+      parseOptions,
+      apq: apqCache,
+      judgePolicy: judge,
+      stats,
+      log,
+    }),
     async recordAuthFailure(req) {
       if (!rate.enabled) return;
       await limiter.consume(`authfail:${clientAddress(req)}`, rate.authFailuresPerIp, rate.windowMs, 1);

@@ -1,6 +1,7 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, Kind, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
 import type { OperationLimits } from './config.ts';
+import type { Measure } from './cost.ts';
 
 /** The code every operation-limit rejection carries; `extensions.limit` names the limit. */
 export const LIMIT_CODE = 'QUERY_TOO_COMPLEX';
@@ -66,3 +67,20 @@ export function limitValidation(limits: OperationLimits): { validationRules: Val
 
 /** graphql-js's message when `maxTokens` stops the parser (16.x spells it "more that"). */
 export const TOKEN_LIMIT_MESSAGE = /Document contains more tha[nt] (\d+) tokens/;
+
+/** The token limit a parse error reports, or null when the parser stopped for another reason. */
+export function tokenLimitOf(parseErrorMessage: string): number | null {
+  const found = TOKEN_LIMIT_MESSAGE.exec(parseErrorMessage);
+  return found ? Number(found[1]) : null;
+}
+
+export const tokenLimitMessage = (max: number) => `Token limit of ${max} exceeded; parsing stopped.`;
+
+/** The limit a measured operation exceeds (its fields with fragments expanded, then its cost), or null. */
+export function measureLimitError(limits: OperationLimits, { cost, fields }: Measure, extra: Record<string, unknown> = {}): GraphQLError | null {
+  if (fields > limits.maxFields) {
+    return limitError(`Fields limit of ${limits.maxFields} exceeded once fragments are expanded, found ${fields}.`, 'maxFields', limits.maxFields, { found: fields, ...extra });
+  }
+  if (cost > limits.maxCost) return limitError(`Operation cost limit of ${limits.maxCost} exceeded, found ${cost}.`, 'maxCost', limits.maxCost, { cost, ...extra });
+  return null;
+}

@@ -8,6 +8,7 @@ import type { ServiceMap } from '@apollo/gateway';
 import { createErrorMasker, type Logger, type Viewer } from '@storefront/shared';
 import type { Authenticator } from '../auth/authenticate.ts';
 import type { GatewayContext } from '../context.ts';
+import type { Protection } from '../protection/index.ts';
 import { SubscriptionPlanner } from './planner.ts';
 import { UpstreamConnections } from './upstream.ts';
 import { createEventExecutor } from './eventExecutor.ts';
@@ -19,6 +20,13 @@ export const CLOSE = {
   unauthorized: 4401, // no, invalid or expired token
   forbidden: 4403, // subscribing to what the caller may not see
   tooManySubscriptions: 4429,
+  /**
+   * A connection that keeps sending operations after being rate limited. The same code as too many
+   * subscriptions: both mean "too many" (HTTP's 429), and graphql-ws clients treat 4429 as fatal
+   * (it is their TooManyInitialisationRequests), so they do not reconnect in a loop. The reason
+   * text tells the two apart.
+   */
+  rateLimited: 4429,
   slowConsumer: 4408,
   serviceRestart: 1012, // graceful shutdown: reconnect
 } as const;
@@ -33,6 +41,9 @@ export interface SubscriptionLimits {
   keepAliveMs: number;
 }
 
+/** Operations refused by the rate limit in a row (nothing allowed in between) before the connection is closed. */
+const RATE_LIMITED_IN_A_ROW = 5;
+
 export const DEFAULT_LIMITS: SubscriptionLimits = { perConnection: 100, perProcess: 20_000, maxQueuedResults: 256, maxBufferedBytes: 4 * 1024 * 1024, keepAliveMs: 12_000 };
 
 /** graphql-ws hands `subscribe` only the execution args, so the connection travels on the context. */
@@ -40,7 +51,12 @@ type WsContext = GatewayContext & { connection: Extra };
 
 interface Extra extends Record<PropertyKey, unknown> {
   socket: WebSocket;
+  /** The upgrade request (graphql-ws/use/ws puts it here). */
+  request: http.IncomingMessage;
   viewer?: Viewer;
+  clientIp?: string;
+  /** Operations refused by the rate limit since the last one allowed. */
+  rateLimitedInARow?: number;
   expiryTimer?: NodeJS.Timeout;
   active?: number;
 }
@@ -55,7 +71,9 @@ const tokenFrom = (params: Record<string, unknown> | undefined) => {
  * graphql-ws (graphql-transport-ws) on the gateway's /graphql path: same endpoint and same
  * authentication as HTTP. Subscriptions are planned with the federation query planner and
  * executed per event through the gateway's executor; queries and mutations sent over the socket
- * go through Apollo Server as HTTP ones do.
+ * go through Apollo Server as HTTP ones do. Every operation is first judged by the protection layer
+ * (rate limits, persisted query policy, operation limits) in `onSubscribe`; a refusal is an error
+ * for that operation, and the connection stays open unless it keeps ignoring rate limits.
  */
 export function attachGatewaySubscriptions(options: {
   httpServer: http.Server;
@@ -65,6 +83,7 @@ export function attachGatewaySubscriptions(options: {
   secret: string;
   authenticator: Authenticator;
   apollo: ApolloServer<GatewayContext>;
+  protection: Protection;
   log: Logger;
   limits?: Partial<SubscriptionLimits>;
 }) {
@@ -75,12 +94,14 @@ export function attachGatewaySubscriptions(options: {
   const topics = new Topics(planner, upstream, createEventExecutor(planner, options.serviceMap, options.log), options.log);
   let active = 0;
 
+  const schema = planner.apiGraphQLSchema;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 256 * 1024 });
   const disposable = useServer<Record<string, unknown>, Extra>(
     {
-      schema: planner.apiGraphQLSchema,
+      schema,
       onConnect: async (ctx) => {
         const extra = ctx.extra as Extra;
+        extra.clientIp = options.protection.clientAddress(extra.request);
         const token = tokenFrom(ctx.connectionParams);
         if (!token) {
           extra.socket.close(CLOSE.unauthorized, 'Unauthorized: connection_init needs an access token');
@@ -106,12 +127,20 @@ export function attachGatewaySubscriptions(options: {
         const extra = ctx.extra as Extra;
         if (extra.expiryTimer) clearTimeout(extra.expiryTimer);
       },
-      context: (ctx): WsContext => ({
-        requestId: randomUUID(),
-        viewer: (ctx.extra as Extra).viewer!,
-        clientIp: (ctx.extra as any).request?.socket?.remoteAddress,
-        connection: ctx.extra as Extra,
-      }),
+      onSubscribe: async (ctx, _id, payload) => {
+        const extra = ctx.extra as Extra;
+        const context: WsContext = { requestId: randomUUID(), viewer: extra.viewer!, clientIp: extra.clientIp, connection: extra };
+        const judgement = await options.protection.judgeWebSocketOperation({ payload, context, schema });
+        if (judgement.allowed) {
+          extra.rateLimitedInARow = 0;
+          return { schema, document: judgement.document, operationName: judgement.operationName, variableValues: judgement.variables, contextValue: context };
+        }
+        if (judgement.rateLimited && (extra.rateLimitedInARow = (extra.rateLimitedInARow ?? 0) + 1) >= RATE_LIMITED_IN_A_ROW) {
+          // After graphql-ws has sent this operation's error.
+          setImmediate(() => extra.socket.close(CLOSE.rateLimited, 'Rate limited: too many operations'));
+        }
+        return judgement.errors;
+      },
       execute: async (args: ExecutionArgs) => {
         const res = await options.apollo.executeOperation(
           { query: print(args.document), variables: (args.variableValues ?? undefined) as any, operationName: args.operationName ?? undefined },

@@ -18,6 +18,13 @@ export interface GatewayConfig {
   subscriptionLimits: Partial<SubscriptionLimits>;
   /** APQ, persisted query lists, operation limits, rate limits and request hygiene (README: API protection). */
   protection: ProtectionConfig;
+  /**
+   * Redis for domain events (REDIS_URL): the gateway listens for ApiClientChanged to drop a partner's
+   * cached key verification at once. Null: changes take effect when the cache entry expires (60 s).
+   */
+  eventsRedisUrl: string | null;
+  /** METRICS_TOKEN: GET /metrics needs `Authorization: Bearer <token>`; production without one does not serve /metrics. */
+  metricsToken: string | null;
 }
 
 const DEFAULT_SUPERGRAPH = new URL('../../schema/supergraph.graphql', import.meta.url);
@@ -40,5 +47,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       ...(env.MAX_SUBSCRIPTIONS_PER_PROCESS ? { perProcess: Number(env.MAX_SUBSCRIPTIONS_PER_PROCESS) } : {}),
     },
     protection: loadProtectionConfig(env, production),
+    eventsRedisUrl: env.REDIS_URL || null,
+    metricsToken: env.METRICS_TOKEN || null,
   };
 }

@@ -5,12 +5,15 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
+import { RedisStreamsTransport, type EventTransport } from '@storefront/shared/events';
 import { HttpError, INTERNAL_HEADERS, closeServer, createErrorMasker, createHttpApp, createLogger, listen, sendJson, type Logger } from '@storefront/shared';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { SignedDataSource } from './dataSource.ts';
 import { JwksCache } from './auth/jwks.ts';
 import { createAuthenticator, identityApiKeyVerifier, type Authenticator } from './auth/authenticate.ts';
+import { subscribeToApiClientChanges, type ApiClientChanges } from './auth/apiClientChanges.ts';
+import { countRequests, metricsRoute } from './metrics.ts';
 import { attachGatewaySubscriptions } from './subscriptions/server.ts';
 import { createProtection, GATEWAY_PUBLIC_CODES, type Protection } from './protection/index.ts';
 
@@ -21,8 +24,18 @@ export interface GatewayServer {
   authenticator: Authenticator;
   protection: Protection;
   subscriptions: ReturnType<typeof attachGatewaySubscriptions> | null;
+  /** The ApiClientChanged listener; null without an event transport. */
+  apiClientChanges: ApiClientChanges | null;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /**
+   * Where identity's ApiClientChanged events arrive (not closed with the gateway). Defaults to Redis
+   * Streams at config.eventsRedisUrl; null turns the listener off (key changes then wait for the cache TTL).
+   */
+  events?: EventTransport | null;
 }
 
 /** The shared masker, plus the gateway's own client-facing codes (persisted query policy). */
@@ -42,7 +55,7 @@ function gatewayErrorFormatter(log: Logger) {
  * Production turns off introspection, the Sandbox landing page and field suggestions; stack traces
  * never leave the server and unexpected errors are masked with the request id.
  */
-export async function createGateway(config: GatewayConfig, log: Logger = createLogger('gateway')): Promise<GatewayServer> {
+export async function createGateway(config: GatewayConfig, log: Logger = createLogger('gateway'), options: GatewayOptions = {}): Promise<GatewayServer> {
   // The environment's URL for a known subgraph, else the one the supergraph names.
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls] ?? url!, config.secret, config.subgraphTimeoutMs);
@@ -81,9 +94,23 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
     verifyApiKey,
   });
 
-  const httpServer = createHttpApp<GatewayContext>({
+  const ownTransport = options.events === undefined && config.eventsRedisUrl ? new RedisStreamsTransport(config.eventsRedisUrl, log) : null;
+  const events = options.events === undefined ? ownTransport : options.events;
+  const apiClientChanges = events ? subscribeToApiClientChanges(events, verifyApiKey.forget, log) : null;
+
+  const httpServer: http.Server = createHttpApp<GatewayContext>({
     apollo,
-    routes: [{ method: 'GET', path: '/health', handle: (_req, res) => sendJson(res, 200, { status: 'ok', service: 'gateway' }) }],
+    routes: [
+      { method: 'GET', path: '/health', handle: (_req, res) => sendJson(res, 200, { status: 'ok', service: 'gateway' }) },
+      metricsRoute({ production: config.production, token: config.metricsToken }, () => ({
+        requests,
+        protection: protection.stats(),
+        subscriptions: subscriptions?.stats() ?? null,
+        apiClientChanges: apiClientChanges?.received ?? null,
+        uptimeSeconds: process.uptime(),
+        memory: process.memoryUsage(),
+      })),
+    ],
     bodyLimit: protection.http.bodyLimit,
     intercept: protection.http.intercept,
     beforeExecute: protection.http.beforeExecute,
@@ -102,6 +129,8 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
     },
   });
 
+  const requests = countRequests(httpServer);
+
   const subscriptions = /\btype Subscription\b/.test(config.supergraphSdl)
     ? attachGatewaySubscriptions({
         httpServer,
@@ -111,6 +140,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
         secret: config.secret,
         authenticator,
         apollo,
+        protection,
         log,
         limits: config.subscriptionLimits,
       })
@@ -119,6 +149,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
   return {
     apollo,
     subscriptions,
+    apiClientChanges,
     http: httpServer,
     log,
     authenticator,
@@ -129,6 +160,8 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
       await closeServer(httpServer);
       await apollo.stop();
       await protection.close();
+      await apiClientChanges?.close();
+      await ownTransport?.close();
     },
   };
 }

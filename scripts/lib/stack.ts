@@ -93,7 +93,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const env = { ...process.env, ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, subgraphUrls[n]])) };
   const config = loadGatewayConfig(env);
-  const gateway = await createGateway(config);
+  const gateway = await createGateway(config, undefined, { events });
   const gatewayUrl = `${await gateway.listen(options.gatewayPort ?? (options.ports === 'random' ? 0 : config.port))}/graphql`;
 
   return {

@@ -99,17 +99,23 @@ const RATE_TIERS: readonly RateTier[] = ['FREE', 'STANDARD', 'PREMIUM'];
 const POLICIES: readonly PersistedQueryPolicy[] = ['SAFELIST', 'REQUIRE_ID', 'LOG_UNKNOWN', 'OFF'];
 
 /**
- * Asks identity whether a partner key is valid; answers are cached briefly. A client that predates
+ * Asks identity whether a partner key is valid; answers are cached for `ttlMs`. A client that predates
  * persisted query policies (or an identity that does not send one) gets SAFELIST with no list,
  * which allows nothing: the safe reading of a missing policy.
+ *
+ * `forget(clientId)` drops a client's cached answers at once (called on ApiClientChanged events, see
+ * apiClientChanges.ts); the TTL bounds how long a change goes unseen when no event arrives.
  */
 export function identityApiKeyVerifier(identityUrl: string, secret: string, ttlMs = 60_000) {
   const cache = new Map<string, { client: VerifiedApiClient | null; until: number }>();
+  // Bumped by forget: an answer fetched before a change must not be cached after it.
+  const generations = new Map<string, number>();
   const endpoint = new URL('/internal/api-clients/verify', identityUrl).toString();
   const verify = async (clientId: string, clientSecret: string): Promise<VerifiedApiClient | null> => {
     const cacheKey = `${clientId}.${clientSecret}`;
     const hit = cache.get(cacheKey);
     if (hit && hit.until > Date.now()) return hit.client;
+    const generation = generations.get(clientId) ?? 0;
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...signIdentity({ roles: [], scopes: [], service: 'gateway' }, secret) },
@@ -127,6 +133,7 @@ export function identityApiKeyVerifier(identityUrl: string, secret: string, ttlM
         persistedQueryList: typeof body.persistedQueryList === 'string' ? body.persistedQueryList : null,
       };
     }
+    if ((generations.get(clientId) ?? 0) !== generation) return client;
     if (cache.size > 10_000) cache.clear();
     cache.set(cacheKey, { client, until: Date.now() + ttlMs });
     return client;
@@ -136,5 +143,12 @@ export function identityApiKeyVerifier(identityUrl: string, secret: string, ttlM
     const hit = cache.get(apiKey);
     return !!hit?.client && hit.until > Date.now();
   };
-  return Object.assign(verify, { knownValid });
+  /** Drops every cached answer for this client, so its next request asks identity again. */
+  const forget = (clientId: string) => {
+    const prefix = `${clientId}.`;
+    for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+    if (generations.size > 10_000) generations.clear();
+    generations.set(clientId, (generations.get(clientId) ?? 0) + 1);
+  };
+  return Object.assign(verify, { knownValid, forget });
 }

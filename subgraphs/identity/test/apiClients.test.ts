@@ -18,6 +18,9 @@ const CREATE = `mutation($input: CreateApiClientInput!) {
   createApiClient(input: $input) { clientSecret apiClient { id name clientId scopes rateTier persistedQueryPolicy persistedQueryList createdAt revokedAt } userErrors { field code message } }
 }`;
 const REVOKE = 'mutation($input: RevokeApiClientInput!) { revokeApiClient(input: $input) { apiClient { id revokedAt } userErrors { field code } } }';
+const UPDATE = `mutation($input: UpdateApiClientInput!) {
+  updateApiClient(input: $input) { apiClient { id name clientId scopes rateTier persistedQueryPolicy persistedQueryList revokedAt } userErrors { field code message } }
+}`;
 const LIST = `query($first: Int, $after: String) {
   apiClients(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name clientId } } }
 }`;
@@ -138,5 +141,105 @@ describe('partner API clients', () => {
     expect(rest.pageInfo.hasNextPage).toBe(false);
     const forged = await h.gql(LIST, { first: 2, after: 'bogus' }, { viewer: admin });
     expect(forged.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+async function update(input: Record<string, unknown>) {
+  const res = await h.gql(UPDATE, { input }, { viewer: admin });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data.updateApiClient;
+}
+
+const changeEvents = (apiClientId: string) =>
+  h.db.outboxEvent.findMany({ where: { type: 'ApiClientChanged', aggregateId: apiClientId }, orderBy: { occurredAt: 'asc' } });
+
+describe('changing partner API clients', () => {
+  it('changes each setting on its own, leaves the others alone and the gateway sees the new grants', async () => {
+    const created = await create({ name: 'Changing', scopes: ['orders:read'], rateTier: 'FREE', persistedQueryPolicy: 'SAFELIST', persistedQueryList: 'acme' });
+    const id = created.apiClient.id;
+    const steps: [Record<string, unknown>, Record<string, unknown>][] = [
+      [{ name: ' Renamed ' }, { name: 'Renamed' }],
+      [{ scopes: ['inventory:write', 'orders:read:any', 'inventory:write'] }, { scopes: ['inventory:write', 'orders:read:any'] }],
+      [{ rateTier: 'PREMIUM' }, { rateTier: 'PREMIUM' }],
+      [{ persistedQueryPolicy: 'LOG_UNKNOWN' }, { persistedQueryPolicy: 'LOG_UNKNOWN' }],
+      [{ persistedQueryList: 'shipfast' }, { persistedQueryList: 'shipfast' }],
+      [{ persistedQueryList: null }, { persistedQueryList: null }],
+    ];
+    let expected = { id, name: 'Changing', clientId: created.apiClient.clientId, scopes: ['orders:read'], rateTier: 'FREE', persistedQueryPolicy: 'SAFELIST', persistedQueryList: 'acme', revokedAt: null };
+    for (const [input, change] of steps) {
+      const updated = await update({ id, ...input });
+      expect(updated.userErrors, JSON.stringify(input)).toEqual([]);
+      expected = { ...expected, ...change };
+      expect(updated.apiClient).toEqual(expected);
+    }
+    const row = await h.db.apiClient.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ name: 'Renamed', scopes: ['inventory:write', 'orders:read:any'], rateTier: 'PREMIUM', persistedQueryPolicy: 'LOG_UNKNOWN', persistedQueryList: null });
+
+    const verified = await verify({ clientId: created.apiClient.clientId, secret: created.clientSecret });
+    expect(verified.body).toEqual({ clientId: created.apiClient.clientId, name: 'Renamed', scopes: ['inventory:write', 'orders:read:any'], rateTier: 'PREMIUM', persistedQueryPolicy: 'LOG_UNKNOWN', persistedQueryList: null });
+
+    // Several settings at once.
+    const both = await update({ id, rateTier: 'STANDARD', persistedQueryPolicy: 'REQUIRE_ID', persistedQueryList: 'acme' });
+    expect(both.apiClient).toMatchObject({ rateTier: 'STANDARD', persistedQueryPolicy: 'REQUIRE_ID', persistedQueryList: 'acme', name: 'Renamed' });
+    expect(h.logs.join('\n')).toContain('api client updated');
+  });
+
+  it('writes an ApiClientChanged event with each change, in the outbox of the same database', async () => {
+    const created = await create({ name: 'Evented', scopes: ['orders:read'] });
+    const id = created.apiClient.id;
+    expect(await changeEvents(id)).toEqual([]);
+    await update({ id, rateTier: 'FREE' });
+    const [event] = await changeEvents(id);
+    expect(event).toMatchObject({ type: 'ApiClientChanged', aggregateId: id, payload: { clientId: created.apiClient.clientId, revoked: false }, publishedAt: null });
+    expect(JSON.stringify(event.payload)).not.toContain(created.clientSecret);
+
+    // A refused update changes nothing and announces nothing.
+    const refused = await update({ id, scopes: ['root'], rateTier: 'PREMIUM' });
+    expect(refused.userErrors.map((e: any) => e.code)).toEqual(['INVALID_SCOPE']);
+    expect((await h.db.apiClient.findUniqueOrThrow({ where: { id } })).rateTier).toBe('FREE');
+    expect(await changeEvents(id)).toHaveLength(1);
+
+    const revoked = await h.gql(REVOKE, { input: { id } }, { viewer: admin });
+    expect(revoked.body.data.revokeApiClient.userErrors).toEqual([]);
+    const events = await changeEvents(id);
+    expect(events).toHaveLength(2);
+    expect(events[1].payload).toEqual({ clientId: created.apiClient.clientId, revoked: true });
+    // Revoking again is a no-op: nothing new to announce.
+    await h.gql(REVOKE, { input: { id } }, { viewer: admin });
+    expect(await changeEvents(id)).toHaveLength(2);
+  });
+
+  it('answers userErrors for unknown, revoked and invalid changes', async () => {
+    const created = await create({ name: 'Validated', scopes: ['orders:read'] });
+    const id = created.apiClient.id;
+    const codes = async (input: Record<string, unknown>) => (await update(input)).userErrors.map((e: any) => [e.code, e.field]);
+
+    expect(await codes({ id: 'no-such-client', name: 'X' })).toEqual([['NOT_FOUND', ['id']]]);
+    expect(await codes({ id })).toEqual([['INVALID_INPUT', null]]);
+    expect(await codes({ id, name: '  ' })).toEqual([['INVALID_INPUT', ['name']]]);
+    expect(await codes({ id, scopes: [] })).toEqual([['INVALID_SCOPE', ['scopes']]]);
+    expect(await codes({ id, scopes: ['orders:read', 'clients:write'] })).toEqual([['INVALID_SCOPE', ['scopes', '1']]]);
+    expect(await codes({ id, persistedQueryPolicy: 'OFF' })).toEqual([['INVALID_INPUT', ['persistedQueryPolicy']]]);
+    expect(await codes({ id, persistedQueryList: '../etc/passwd' })).toEqual([['INVALID_INPUT', ['persistedQueryList']]]);
+    expect(await h.db.apiClient.findUniqueOrThrow({ where: { id } })).toMatchObject({ name: 'Validated', scopes: ['orders:read'], persistedQueryPolicy: 'SAFELIST' });
+    expect(await changeEvents(id)).toEqual([]);
+
+    await h.gql(REVOKE, { input: { id } }, { viewer: admin });
+    const afterRevoke = await update({ id, rateTier: 'PREMIUM' });
+    expect(afterRevoke.apiClient).toBeNull();
+    expect(afterRevoke.userErrors.map((e: any) => [e.code, e.field])).toEqual([['REVOKED', ['id']]]);
+    expect((await h.db.apiClient.findUniqueOrThrow({ where: { id } })).rateTier).toBe('STANDARD');
+  });
+
+  it('needs clients:write', async () => {
+    const created = await create({ name: 'Guarded', scopes: ['orders:read'] });
+    const byCustomer = await h.gql(UPDATE, { input: { id: created.apiClient.id, rateTier: 'PREMIUM' } }, { viewer: customer });
+    expect(byCustomer.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const anonymous = await h.gql(UPDATE, { input: { id: created.apiClient.id, rateTier: 'PREMIUM' } });
+    expect(anonymous.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const partner = await h.gql(UPDATE, { input: { id: created.apiClient.id, rateTier: 'PREMIUM' } }, { viewer: { clientId: created.apiClient.clientId, roles: [], scopes: ['orders:read'] } });
+    expect(partner.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await h.db.apiClient.findUniqueOrThrow({ where: { id: created.apiClient.id } })).rateTier).toBe('STANDARD');
+    expect(await changeEvents(created.apiClient.id)).toEqual([]);
   });
 });

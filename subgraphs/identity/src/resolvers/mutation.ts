@@ -2,7 +2,7 @@ import type { MutationResolvers } from '../generated/graphql.ts';
 import { changePassword, login, logout, refresh, register, updateProfile } from '../services/accounts.ts';
 import { requestPasswordReset, resetPassword } from '../services/passwordReset.ts';
 import { addAddress, removeAddress, updateAddress } from '../services/addresses.ts';
-import { createApiClient, revokeApiClient } from '../services/apiClients.ts';
+import { createApiClient, revokeApiClient, updateApiClient } from '../services/apiClients.ts';
 import { deleteAccount, requestDataExport } from '../services/privacy.ts';
 
 export const Mutation: MutationResolvers = {
@@ -18,6 +18,7 @@ export const Mutation: MutationResolvers = {
   updateAddress: (_, { input }, ctx) => updateAddress(ctx, input),
   removeAddress: (_, { input }, ctx) => removeAddress(ctx, input),
   createApiClient: (_, { input }, ctx) => createApiClient(ctx, input),
+  updateApiClient: (_, { input }, ctx) => updateApiClient(ctx, input),
   revokeApiClient: (_, { input }, ctx) => revokeApiClient(ctx, input),
   requestDataExport: (_, __, ctx) => requestDataExport(ctx, ctx.privacy),
   deleteAccount: (_, { input }, ctx) => deleteAccount(ctx, input),

@@ -5,7 +5,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import type { PersistedQueryPolicy, RateTier } from '../generated/graphql.ts';
 import type { IdentityContext } from '../context.ts';
 import type { IdentityDb } from '../db.ts';
-import { fail, text, type IdentityUserError } from './common.ts';
+import { fail, outboxEvent, text, type IdentityUserError } from './common.ts';
 import { randomToken, sha256 } from './tokens.ts';
 
 /** Scopes a partner may be granted: anything a role grants, except managing API clients itself. */
@@ -17,6 +17,32 @@ const CURSOR_KIND = 'apiClient:newest';
 /** A persisted query list name: the manifest file schema/persisted-queries/<name>.json. */
 const LIST_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const cursorOf = (c: ApiClientModel) => encodeCursor(CURSOR_KIND, [c.createdAt.toISOString(), c.id]);
+
+/** Announces that a client's grants or policy changed (or that it was revoked): gateways drop their cached verification of it. */
+export const API_CLIENT_CHANGED = 'ApiClientChanged';
+
+const changedEvent = (c: ApiClientModel) => outboxEvent(API_CLIENT_CHANGED, c.id, { clientId: c.clientId, revoked: c.revokedAt !== null });
+
+function checkScopes(scopes: string[], errors: IdentityUserError[]): string[] {
+  const unique = [...new Set(scopes.map((s) => s.trim()))];
+  if (unique.length === 0) errors.push(fail('INVALID_SCOPE', 'Grant at least one scope.', ['scopes']));
+  scopes.forEach((s, i) => {
+    if (!GRANTABLE_CLIENT_SCOPES.has(s.trim())) errors.push(fail('INVALID_SCOPE', `Unknown or ungrantable scope: ${s.slice(0, 64)}`, ['scopes', String(i)]));
+  });
+  return unique;
+}
+
+function checkPolicy(policy: PersistedQueryPolicy, errors: IdentityUserError[]): void {
+  if (policy === 'OFF') errors.push(fail('INVALID_INPUT', 'OFF is for first-party development only; choose SAFELIST, REQUIRE_ID or LOG_UNKNOWN.', ['persistedQueryPolicy']));
+}
+
+function checkListName(value: string | null | undefined, errors: IdentityUserError[]): string | null {
+  const list = value?.trim() || null;
+  if (list !== null && !LIST_NAME.test(list)) {
+    errors.push(fail('INVALID_INPUT', 'A list name is 1 to 63 lower-case letters, digits and hyphens.', ['persistedQueryList']));
+  }
+  return list;
+}
 
 export interface CreateApiClientArgs {
   name: string;
@@ -30,17 +56,10 @@ export async function createApiClient(ctx: IdentityContext, input: CreateApiClie
   const errors: IdentityUserError[] = [];
   const name = text(input.name, 'name', 100);
   if ('error' in name) errors.push(name.error);
-  const scopes = [...new Set(input.scopes.map((s) => s.trim()))];
-  if (scopes.length === 0) errors.push(fail('INVALID_SCOPE', 'Grant at least one scope.', ['scopes']));
-  input.scopes.forEach((s, i) => {
-    if (!GRANTABLE_CLIENT_SCOPES.has(s.trim())) errors.push(fail('INVALID_SCOPE', `Unknown or ungrantable scope: ${s.slice(0, 64)}`, ['scopes', String(i)]));
-  });
+  const scopes = checkScopes(input.scopes, errors);
   const policy = input.persistedQueryPolicy ?? 'SAFELIST';
-  if (policy === 'OFF') errors.push(fail('INVALID_INPUT', 'OFF is for first-party development only; choose SAFELIST, REQUIRE_ID or LOG_UNKNOWN.', ['persistedQueryPolicy']));
-  const list = input.persistedQueryList?.trim() || null;
-  if (list !== null && !LIST_NAME.test(list)) {
-    errors.push(fail('INVALID_INPUT', 'A list name is 1 to 63 lower-case letters, digits and hyphens.', ['persistedQueryList']));
-  }
+  checkPolicy(policy, errors);
+  const list = checkListName(input.persistedQueryList, errors);
   if (errors.length) return { apiClient: null, clientSecret: null, userErrors: errors };
 
   const clientSecret = randomToken('sfs');
@@ -61,10 +80,61 @@ export async function createApiClient(ctx: IdentityContext, input: CreateApiClie
   return { apiClient, clientSecret, userErrors: [] };
 }
 
+export interface UpdateApiClientArgs {
+  id: string;
+  name?: string | null;
+  scopes?: string[] | null;
+  rateTier?: RateTier | null;
+  persistedQueryPolicy?: PersistedQueryPolicy | null;
+  /** Left out: unchanged; null: the client has no list any more. */
+  persistedQueryList?: string | null;
+}
+
+/** Changes any subset of a live client's settings and announces the change in the same transaction. */
+export async function updateApiClient(ctx: IdentityContext, input: UpdateApiClientArgs) {
+  const errors: IdentityUserError[] = [];
+  const data: Prisma.ApiClientUpdateManyMutationInput = {};
+  if (input.name != null) {
+    const name = text(input.name, 'name', 100);
+    if ('error' in name) errors.push(name.error);
+    else data.name = name.value;
+  }
+  if (input.scopes != null) data.scopes = checkScopes(input.scopes, errors);
+  if (input.rateTier != null) data.rateTier = input.rateTier;
+  if (input.persistedQueryPolicy != null) {
+    checkPolicy(input.persistedQueryPolicy, errors);
+    data.persistedQueryPolicy = input.persistedQueryPolicy;
+  }
+  if (input.persistedQueryList !== undefined) data.persistedQueryList = checkListName(input.persistedQueryList, errors);
+  if (errors.length === 0 && Object.keys(data).length === 0) {
+    errors.push(fail('INVALID_INPUT', 'Give at least one setting to change: name, scopes, rateTier, persistedQueryPolicy or persistedQueryList.'));
+  }
+  if (errors.length) return { apiClient: null, userErrors: errors };
+
+  const outcome = await ctx.db.$transaction(async (tx) => {
+    // Conditional on the client being live, so a concurrent revocation cannot be undone or overlooked.
+    const { count } = await tx.apiClient.updateMany({ where: { id: input.id, revokedAt: null }, data });
+    const row = await tx.apiClient.findUnique({ where: { id: input.id } });
+    if (count === 0) return { row, changed: false };
+    await tx.outboxEvent.create({ data: changedEvent(row!) });
+    return { row, changed: true };
+  });
+  if (!outcome.row) return { apiClient: null, userErrors: [fail('NOT_FOUND', 'API client not found.', ['id'])] };
+  if (!outcome.changed) return { apiClient: null, userErrors: [fail('REVOKED', 'This API client is revoked and cannot be changed; create a new one.', ['id'])] };
+  ctx.log.info({ apiClientId: input.id, clientId: outcome.row.clientId, changed: Object.keys(data), by: ctx.viewer.userId }, 'api client updated');
+  return { apiClient: outcome.row, userErrors: [] };
+}
+
 export async function revokeApiClient(ctx: IdentityContext, input: { id: string }) {
   const existing = await ctx.db.apiClient.findUnique({ where: { id: input.id } });
   if (!existing) return { apiClient: null, userErrors: [fail('NOT_FOUND', 'API client not found.', ['id'])] };
-  const apiClient = existing.revokedAt ? existing : await ctx.db.apiClient.update({ where: { id: existing.id }, data: { revokedAt: new Date() } });
+  if (existing.revokedAt) return { apiClient: existing, userErrors: [] };
+  const apiClient = await ctx.db.$transaction(async (tx) => {
+    const { count } = await tx.apiClient.updateMany({ where: { id: existing.id, revokedAt: null }, data: { revokedAt: new Date() } });
+    const row = await tx.apiClient.findUniqueOrThrow({ where: { id: existing.id } });
+    if (count > 0) await tx.outboxEvent.create({ data: changedEvent(row) });
+    return row;
+  });
   ctx.log.info({ apiClientId: apiClient.id, clientId: apiClient.clientId, by: ctx.viewer.userId }, 'api client revoked');
   return { apiClient, userErrors: [] };
 }

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@storefront/shared';
+import type { EventTransport, Subscription } from '@storefront/shared/events';
+
+/** Identity's event when a client's grants or policy change, or when it is revoked (payload: { clientId, revoked }). */
+export const API_CLIENT_CHANGED = 'ApiClientChanged';
+
+export interface ApiClientChanges extends Subscription {
+  /** Events received (and cached verifications dropped) since start, for /metrics. */
+  readonly received: number;
+}
+
+/**
+ * Drops a partner's cached key verification as soon as identity announces a change to it. Every
+ * gateway instance has a consumer group of its own (broadcast), starting from now, removed on close.
+ * Events missed while a gateway is down or Redis loses them are covered by the cache TTL.
+ */
+export function subscribeToApiClientChanges(transport: EventTransport, forget: (clientId: string) => void, log: Logger): ApiClientChanges {
+  let received = 0;
+  const subscription = transport.subscribe({
+    group: `gateway.api-clients.${randomUUID()}`,
+    consumer: 'gateway',
+    types: [API_CLIENT_CHANGED],
+    from: 'latest',
+    ephemeral: true,
+    handler: async (event) => {
+      const clientId = (event.payload as { clientId?: unknown }).clientId;
+      if (typeof clientId !== 'string') return;
+      forget(clientId);
+      received += 1;
+      log.info({ clientId, revoked: (event.payload as { revoked?: unknown }).revoked === true }, 'api client changed: cached verification dropped');
+    },
+  });
+  return {
+    get received() {
+      return received;
+    },
+    close: () => subscription.close(),
+  };
+}

@@ -170,6 +170,10 @@ describe('facets', () => {
     ['category, sizes and stock', null, { categoryId: categoryId('apparel'), options: [{ name: 'Size', values: ['M', 'L'] }], inStock: true }],
     ['brands and a price range', null, { brands: ['Acme', 'Tern'], minPrice: 5000, maxPrice: 9999 }],
     ['a search with a colour', 'hoodie', { options: [{ name: 'Color', values: ['Navy'] }] }],
+    // No variant-level filter: these are counted from the products' facet summaries, not from the variants.
+    ['a search alone', 'jacket', {}],
+    ['a category alone', null, { categoryId: categoryId('apparel') }],
+    ['brands alone', null, { brands: ['Acme', 'Tern'] }],
   ];
 
   it.each(cases)('counts every dimension with its own filter left out: %s', async (_, search, filter) => {

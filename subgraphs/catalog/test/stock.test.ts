@@ -48,6 +48,33 @@ describe('Variant.available, the catalog copy of stock', () => {
     expect(await availableOf(variant.id)).toBe(applied);
   });
 
+  it('keeps the product facet summary (inStock, prices, options) in step with its variants', async () => {
+    const product = fixture.products[6];
+    const summary = () => h.db.product.findUniqueOrThrow({ where: { id: product.id }, select: { inStock: true, variantPrices: true, facetOptions: true } });
+    const before = (await h.gql(IN_STOCK)).data.products.facets.inStock;
+    const wasInStock = (await summary()).inStock;
+    expect(wasInStock).toBe(productMatches(product, { inStock: true }));
+    for (const v of product.variants) await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: v.id, available: 0 });
+    expect((await summary()).inStock).toBe(false);
+    const soldOut = (await h.gql(IN_STOCK)).data.products.facets.inStock;
+    expect(soldOut).toBe(before - (wasInStock ? 1 : 0));
+    await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: product.variants[0].id, available: 2 });
+    expect((await summary()).inStock).toBe(true);
+    expect((await h.gql(IN_STOCK)).data.products.facets.inStock).toBe(soldOut + 1);
+
+    // Direct variant writes (any writer) move the summary too: a price change, a new option value, a deletion.
+    await h.db.variant.update({ where: { id: product.variants[0].id }, data: { price: 123_456 } });
+    expect((await summary()).variantPrices).toContain(123_456);
+    const extra = await h.db.variant.create({
+      data: { id: `${product.id}-extra`, productId: product.id, sku: `EXTRA-${product.id.slice(0, 8)}`, title: 'Extra', price: 77, options: [{ name: 'Finish', value: 'Matte' }] },
+    });
+    expect((await summary()).facetOptions).toContain(`Finish\u001fMatte\u001f${extra.position}`);
+    await h.db.variant.delete({ where: { id: extra.id } });
+    const after = await summary();
+    expect(after.variantPrices).not.toContain(77);
+    expect(after.facetOptions.some((o) => o.startsWith('Finish'))).toBe(false);
+  });
+
   it('ignores an event older than the level it already has', async () => {
     const variant = fixture.products[5].variants[1];
     const at = (s: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, s));

@@ -215,17 +215,21 @@ const visibleSql = (plan: Plan) => {
   return sql`p."status" = ANY(${plan.statuses}::"ProductStatus"[])`;
 };
 
+/** Every Product column a search statement may read: hits carry them, so nothing joins back to Product. */
+const HIT_COLUMNS = sql`p."id", p."slug", p."title", p."description", p."brand", p."status", p."categoryId", p."minPrice", p."currency",
+  p."createdAt", p."updatedAt", p."facetOptions", p."variantPrices", p."inStock"`;
+
 /** `fts` (full-text hits) and `hits` (fts, or the typo-tolerant fallback when fts is empty), as CTE text. */
 const searchCtes = (plan: Plan) => sql`
   fts AS (
-    SELECT p."id", ts_rank(p."searchVector", q.query)::float8 AS rank
+    SELECT ${HIT_COLUMNS}, ts_rank(p."searchVector", q.query)::float8 AS rank
     FROM "Product" p, websearch_to_tsquery('english', catalog_unaccent(${plan.search})) AS q(query)
     WHERE p."searchVector" @@ q.query AND ${visibleSql(plan)}
   ),
   hits AS (
-    SELECT fts."id", fts.rank FROM fts
+    SELECT * FROM fts
     UNION ALL
-    SELECT f."id", f.score::float8 FROM catalog_fuzzy_title_matches(${plan.search}) f
+    SELECT ${HIT_COLUMNS}, f.score::float8 FROM catalog_fuzzy_title_matches(${plan.search}) f
     JOIN "Product" p ON p."id" = f."id"
     WHERE ${visibleSql(plan)} AND NOT EXISTS (SELECT 1 FROM fts)
   )`;
@@ -235,8 +239,7 @@ const withClause = (plan: Plan, more?: Prisma.Sql) => {
   return ctes.length ? sql`WITH ${Prisma.join(ctes, ',\n')}` : Prisma.empty;
 };
 
-const fromSql = (plan: Plan) => sql`FROM "Product" p
-  ${plan.search ? sql`JOIN hits h ON h."id" = p."id"` : Prisma.empty}
+const fromSql = (plan: Plan) => sql`FROM ${plan.search ? sql`hits p` : sql`"Product" p`}
   ${plan.collectionId ? sql`JOIN "CollectionProduct" cp ON cp."productId" = p."id" AND cp."collectionId" = ${plan.collectionId}` : Prisma.empty}`;
 
 const brandOk = (plan: Plan) => (plan.brands ? sql`p."brand" = ANY(${plan.brands}::text[])` : TRUE);
@@ -297,9 +300,9 @@ const SORTS: Record<EffectiveSort, SortSpec> = {
     after: ([title, id]) => sql`(catalog_fold(p."title") COLLATE "C", p."id") > (${title}, ${id})`,
   },
   RELEVANCE: {
-    key: sql`h.rank`,
-    orderBy: sql`h.rank DESC, p."id" DESC`,
-    after: ([rank, id]) => sql`(h.rank, p."id") < (${rank}::float8, ${id})`,
+    key: sql`p.rank`,
+    orderBy: sql`p.rank DESC, p."id" DESC`,
+    after: ([rank, id]) => sql`(p.rank, p."id") < (${rank}::float8, ${id})`,
   },
   POSITION: {
     key: sql`cp."position"`,
@@ -327,7 +330,40 @@ function countSql(plan: Plan): Prisma.Sql {
   return sql`${withClause(plan)} SELECT count(*)::int AS "count" ${fromSql(plan)} WHERE ${matchesAll(plan)}`;
 }
 
+const hasVariantFilters = (plan: Plan) => plan.inStock || plan.minPrice != null || plan.maxPrice != null || plan.options.length > 0;
+
+/** Facets of a query without variant-level filters: counted from each product's facet summary, no variant is read. */
+function summaryFacetsSql(plan: Plan): Prisma.Sql {
+  const candidates = sql`cand AS MATERIALIZED (
+    SELECT p."id", p."brand", p."categoryId", p."facetOptions", p."variantPrices", p."inStock", ${brandOk(plan)} AS b_ok, ${categoryOk(plan)} AS c_ok
+    ${fromSql(plan)}
+    WHERE ${visibleSql(plan)}
+  )`;
+  return sql`${withClause(plan, candidates)}
+    SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
+      FROM cand c WHERE c.c_ok GROUP BY c."brand"
+    UNION ALL
+    SELECT 'category', a."id", NULL, count(*)::int, 0
+      FROM cand c JOIN "Category" cat ON cat."id" = c."categoryId" CROSS JOIN LATERAL unnest(string_to_array(cat."path", '/')) AS a("id")
+      WHERE c.b_ok GROUP BY a."id"
+    UNION ALL
+    SELECT 'price', x.bucket::text, NULL, count(*)::int, 0
+      FROM (SELECT DISTINCT c."id", width_bucket(price, ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM cand c CROSS JOIN LATERAL unnest(c."variantPrices") AS price WHERE c.b_ok AND c.c_ok) x
+      GROUP BY x.bucket
+    UNION ALL
+    SELECT 'option', split_part(e, chr(31), 1), split_part(e, chr(31), 2), count(*)::int, min(split_part(e, chr(31), 3)::int)
+      FROM cand c CROSS JOIN LATERAL unnest(c."facetOptions") AS e WHERE c.b_ok AND c.c_ok
+      GROUP BY 2, 3
+    UNION ALL
+    SELECT 'inStock', NULL, NULL, count(*)::int, 0 FROM cand c WHERE c.b_ok AND c.c_ok AND c."inStock"`;
+}
+
 function facetsSql(plan: Plan): Prisma.Sql {
+  return hasVariantFilters(plan) ? variantFacetsSql(plan) : summaryFacetsSql(plan);
+}
+
+/** Facets of a query with variant-level filters: they must hold for one and the same variant, so variants are read. */
+function variantFacetsSql(plan: Plan): Prisma.Sql {
   // cand: visible (and searched) products with their product-level flags and whether a variant matches everything.
   // cvar: the variants of products passing both product-level filters. A search, collection, category or brand
   // leaves a fraction of the catalog, whose variants (and their option rows) are best fetched per product through
@@ -336,19 +372,18 @@ function facetsSql(plan: Plan): Prisma.Sql {
   const perProduct = !!(plan.search || plan.collectionId || plan.categoryIds || plan.brands);
   const variants = perProduct
     ? sql`CROSS JOIN LATERAL (
-        SELECT v."productId", v."id", v."price", v."position", v."available" FROM "Variant" v WHERE v."productId" = c."id" OFFSET 0
+        SELECT v."productId", v."id", v."price", v."position", v."available", v."options" FROM "Variant" v WHERE v."productId" = c."id" OFFSET 0
       ) v`
     : sql`JOIN "Variant" v ON v."productId" = c."id"`;
-  const options = perProduct
-    ? sql`CROSS JOIN LATERAL (SELECT o."name", o."value" FROM "VariantOption" o WHERE o."variantId" = v."id" OFFSET 0) o`
-    : sql`JOIN "VariantOption" o ON o."variantId" = v."id"`;
+  // The variant's own option list (kept in step with VariantOption by the admin service) saves an index lookup per variant.
+  const options = sql`CROSS JOIN LATERAL jsonb_to_recordset(v."options") AS o("name" text, "value" text)`;
   const candidates = sql`cand AS MATERIALIZED (
     SELECT p."id", p."brand", p."categoryId", ${brandOk(plan)} AS b_ok, ${categoryOk(plan)} AS c_ok, ${variantOk(plan)} AS v_ok
     ${fromSql(plan)}
     WHERE ${visibleSql(plan)}
   ),
   cvar AS MATERIALIZED (
-    SELECT v."productId", v."id", v."price", v."position", v."available" FROM cand c ${variants} WHERE c.b_ok AND c.c_ok
+    SELECT v."productId", v."id", v."price", v."position", v."available", v."options" FROM cand c ${variants} WHERE c.b_ok AND c.c_ok
   )`;
   const withoutPrice = and(variantConditions(plan, { price: false }));
   const withoutStock = and(variantConditions(plan, { stock: false }));

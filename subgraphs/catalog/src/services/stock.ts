@@ -33,6 +33,9 @@ export async function applyStockChanged(target: CatalogDb | { db: CatalogDb }, e
   return db.$transaction(async (tx) => {
     const recorded = await tx.processedEvent.createMany({ data: [{ consumer: STOCK_CONSUMER, eventId }], skipDuplicates: true });
     if (recorded.count === 0) return 'DUPLICATE';
+    // The variant update's trigger rewrites the product's facet summary; taking the product's lock first keeps the
+    // order admin variant edits use (product, then variant), so the two cannot deadlock.
+    await tx.$queryRaw`SELECT p."id" FROM "Product" p JOIN "Variant" v ON v."productId" = p."id" WHERE v."id" = ${variantId} FOR UPDATE OF p`;
     const updated = await tx.variant.updateMany({
       where: { id: variantId, ...(occurredAt ? { OR: [{ availableAt: null }, { availableAt: { lte: occurredAt } }] } : {}) },
       data: { available, ...(occurredAt ? { availableAt: occurredAt } : {}) },

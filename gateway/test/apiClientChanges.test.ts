@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger, internalSecret } from '@storefront/shared';
-import { RedisStreamsTransport, type DomainEvent } from '@storefront/shared/events';
+import { API_CLIENT_CHANGED, RedisStreamsTransport, type DomainEvent } from '@storefront/shared/events';
 import { identityApiKeyVerifier } from '../src/auth/authenticate.ts';
-import { API_CLIENT_CHANGED, subscribeToApiClientChanges } from '../src/auth/apiClientChanges.ts';
+import { subscribeToApiClientChanges } from '../src/auth/apiClientChanges.ts';
 
 /**
  * The gateway side of ApiClientChanged: cached key verifications are dropped when the event arrives,

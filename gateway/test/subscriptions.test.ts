@@ -8,15 +8,9 @@ import { createSubgraphServer, forbidden, SUBGRAPH_NAMES, type SubgraphServer } 
 import { LiveEvents, MemoryTransport, type DomainEvent } from '@storefront/shared/events';
 import { createGateway, type GatewayServer } from '../src/server.ts';
 import { loadGatewayConfig } from '../src/config.ts';
-import { collect as collectOperation, connect as connectTo, startJwks, until } from './wsTestKit.ts';
+import { collect as collectOperation, connect as connectTo, ORDER_SDL, startJwks, until } from './wsTestKit.ts';
 
 // Two purpose-built subgraphs: "order" owns a Subscription whose entity "catalog" extends.
-const ORDER_SDL = `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { ping: String }
-  type Subscription { ticks(topic: String!): Tick! }
-  type Tick @key(fields: "id") { id: ID! n: Int! }
-`;
 const CATALOG_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Query { pong: String }

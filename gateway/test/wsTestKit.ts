@@ -6,6 +6,14 @@ import WebSocket from 'ws';
 import { createClient, type Client, type SubscribePayload } from 'graphql-ws';
 
 /** A JWKS endpoint with one RS256 key, and access tokens signed with it (issuer and audience as the gateway expects). */
+/** The purpose-built "order" subgraph of the WebSocket tests: it owns a Subscription of Tick entities. */
+export const ORDER_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { ping: String }
+  type Subscription { ticks(topic: String!): Tick! }
+  type Tick @key(fields: "id") { id: ID! n: Int! }
+`;
+
 export async function startJwks() {
   const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const server = createServer((_req, res) => res.end(JSON.stringify({ keys: [{ ...keys.publicKey.export({ format: 'jwk' }), kid: 'k1' }] })));
@@ -72,10 +80,4 @@ export function collect(client: Client, payload: SubscribePayload): Collected {
   return { results, errors, done, stop };
 }
 
-export const until = async (check: () => boolean, ms = 10_000) => {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+export { waitUntil as until } from '@storefront/shared/testing';

@@ -169,10 +169,12 @@ describe('events through Redis Streams with Redis going down', () => {
     await dead.close();
     await deadTransport.close();
 
-    // What it took (a blocked read returns the first message that arrives) stays pending, unacknowledged.
+    // What it read stays pending, unacknowledged: at least the message its handler took, and any others the same
+    // read returned (a read can return several when the publish landed before Redis served it).
     const pending = Number(execFileSync('redis-cli', ['-p', String(port), 'XPENDING', stream, group]).toString().split('\n')[0]);
-    expect(pending).toBe(taken.length);
-    expect(pending).toBeGreaterThan(0);
+    expect(taken).toHaveLength(1);
+    expect(pending).toBeGreaterThanOrEqual(1);
+    expect(pending).toBeLessThanOrEqual(5);
 
     const handled = new Map<string, number>();
     const aliveTransport = new RedisStreamsTransport(url, undefined, { stream, blockMs: 200, claimIdleMs: 1_000 });

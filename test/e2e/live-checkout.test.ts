@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { newId } from '@storefront/shared';
-import { postGraphQL } from '@storefront/shared/testing';
+import { postGraphQL, waitUntil as until } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
 import { createCartDb, type CartDb } from '@storefront/cart';
 import { createInventoryDb, type InventoryDb } from '@storefront/inventory';
@@ -47,13 +47,6 @@ function collect(client: Client, query: string, variables: Record<string, unknow
   return results;
 }
 
-const until = async (check: () => boolean, ms = 20_000) => {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 const activeSubscriptions = () => stack.gateway.subscriptions?.stats().subscriptions ?? 0;
 const subscribed = async (n: number) => {
   await until(() => activeSubscriptions() >= n);

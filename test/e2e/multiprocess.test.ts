@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createClient, type Client } from 'graphql-ws';
 import { SUBGRAPH_NAMES, createLogger, newId, withDatabase, type SubgraphName } from '@storefront/shared';
 import { dropDatabase } from '@storefront/shared/db';
-import { postGraphQL, testServerUrl } from '@storefront/shared/testing';
+import { postGraphQL, testServerUrl, waitUntil } from '@storefront/shared/testing';
 import { demoFixture, stockFor } from '@storefront/shared/fixtures';
 import { createCartDb, type CartDb } from '@storefront/cart';
 import { prepareDatabase } from '../../scripts/lib/stack.ts';
@@ -79,13 +79,7 @@ function collect(url: string, token: string, query: string, variables: Record<st
   return results;
 }
 
-const until = async (check: () => boolean, ms = 30_000) => {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+const until = (check: () => boolean, ms = 30_000) => waitUntil(check, ms);
 
 const ORDER_UPDATES = /* GraphQL */ `
   subscription($orderId: ID!) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { postGraphQL } from '@storefront/shared/testing';
+import { postGraphQL, waitUntil as until } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
 import { createOrderDb, transition, type OrderDb } from '@storefront/order';
 import type { Stack } from '../../scripts/lib/stack.ts';
@@ -48,13 +48,6 @@ function collect(client: Client, query: string, variables: Record<string, unknow
   return results;
 }
 
-const until = async (check: () => boolean, ms = 15_000) => {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 const subscribed = async (n: number) => {
   await until(() => (stack.gateway.subscriptions?.stats().subscriptions ?? 0) >= n);
   await new Promise((r) => setTimeout(r, 300)); // the upstream subscription reaches the subgraph

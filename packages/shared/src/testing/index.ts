@@ -1,2 +1,3 @@
 export { createTestDatabase, testServerUrl, type TestDatabase } from './testDatabase.ts';
 export { gatewayHeaders, postGraphQL } from './client.ts';
+export { waitUntil } from './waitUntil.ts';

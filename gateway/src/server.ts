@@ -68,6 +68,9 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.production,
     csrfPrevention: true,
+    // main.ts handles SIGINT/SIGTERM with a graceful close of everything; Apollo's own handler would stop only
+    // Apollo and then re-raise the signal, killing the process half-way through that close.
+    stopOnTerminationSignals: false,
     formatError: gatewayErrorFormatter(log),
     persistedQueries: protection.apollo.persistedQueries,
     allowBatchedHttpRequests: protection.apollo.allowBatchedHttpRequests,

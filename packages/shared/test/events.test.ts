@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
+import { createTestDatabase, waitUntil as until, type TestDatabase } from '../src/testing/index.ts';
 import { MemoryTransport, OutboxRelay, RedisStreamsTransport, applyOnce, outboxEvent, type DomainEvent } from '../src/events/index.ts';
 
 // The outbox tables are the same in every subgraph; the catalog schema's database has them.
 import { PrismaClient } from '../../../subgraphs/catalog/src/generated/prisma/client.ts';
 
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const until = async (check: () => boolean, ms = 10_000) => {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 let database: TestDatabase;
 let db: PrismaClient;
@@ -111,5 +104,38 @@ describe('transactional outbox', () => {
     await until(() => seen.length >= 300);
     expect(new Set(seen).size).toBe(300);
     expect(seen).toHaveLength(300);
+  });
+
+  it('publishes on commit when it listens, long before its fallback poll, also after losing its connection', async () => {
+    await db.outboxEvent.deleteMany();
+    const seen: string[] = [];
+    const transport = new MemoryTransport();
+    transport.subscribe({ group: 'g', consumer: 'c', handler: async (e) => void seen.push(e.aggregateId) });
+    // A fallback poll of a minute: anything published within seconds was woken by the commit.
+    const relay = new OutboxRelay(db, transport, 'test', undefined, { listenUrl: database.url, pollMs: 60_000 }).start();
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const listener = async () => (await admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'outbox-relay' AND datname = current_database()`)).rows;
+    try {
+      await until(async () => (await listener()).length === 1);
+      await db.$transaction(async (tx) => {
+        await tx.outboxEvent.create({ data: outboxEvent('T', 'first', {}) });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(seen).toEqual([]); // not before the commit
+      });
+      await until(() => seen.includes('first'), 3_000);
+
+      // The listening connection dies; the relay reconnects and catches up.
+      await admin.query('SELECT pg_terminate_backend($1)', [(await listener())[0].pid]);
+      await db.outboxEvent.create({ data: outboxEvent('T', 'while-reconnecting', {}) });
+      await until(() => seen.includes('while-reconnecting'), 5_000);
+      await db.outboxEvent.create({ data: outboxEvent('T', 'after', {}) });
+      await until(() => seen.includes('after'), 3_000);
+      expect(seen).toEqual(['first', 'while-reconnecting', 'after']);
+    } finally {
+      await relay.stop();
+      await admin.end();
+    }
+    expect(await db.outboxEvent.count({ where: { publishedAt: null } })).toBe(0);
   });
 });

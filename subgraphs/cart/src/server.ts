@@ -44,6 +44,6 @@ export async function createCartServer(options: CartServerOptions) {
     },
     log,
     secret: options.secret,
-    events: options.events ? { transport: options.events, outbox: db, consumers: [userDeletedConsumer(db)] } : undefined,
+    events: options.events ? { transport: options.events, outbox: db, listenUrl: options.databaseUrl, consumers: [userDeletedConsumer(db)] } : undefined,
   });
 }

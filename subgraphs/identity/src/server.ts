@@ -53,7 +53,7 @@ export async function createIdentityServer(options: IdentityServerOptions): Prom
     },
     log,
     secret,
-    events: options.events ? { transport: options.events, outbox: db } : undefined,
+    events: options.events ? { transport: options.events, outbox: db, listenUrl: options.databaseUrl } : undefined,
   });
   captureRequestInfo(server.http);
   return Object.assign(server, { keys, limiter });

@@ -39,6 +39,6 @@ export async function createInventoryServer(options: InventoryServerOptions) {
     },
     log,
     secret: options.secret,
-    events: options.events ? { transport: options.events, outbox: db } : undefined,
+    events: options.events ? { transport: options.events, outbox: db, listenUrl: options.databaseUrl } : undefined,
   });
 }

@@ -49,6 +49,7 @@ export async function createLoyaltyServer(options: LoyaltyServerOptions) {
       ? {
           transport: options.events,
           outbox: db,
+          listenUrl: options.databaseUrl,
           consumers: [{ group: ORDER_EVENTS_CONSUMER, types: ['OrderStatusChanged'], handler: (e) => applyOrderEvent(db, e) }, userDeletedConsumer(db)],
         }
       : undefined,

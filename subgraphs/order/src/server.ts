@@ -32,6 +32,6 @@ export async function createOrderServer(options: OrderServerOptions) {
     },
     log: options.log,
     secret: options.secret,
-    events: options.events ? { transport: options.events, outbox: db, consumers: [userDeletedConsumer(db)] } : undefined,
+    events: options.events ? { transport: options.events, outbox: db, listenUrl: options.databaseUrl, consumers: [userDeletedConsumer(db)] } : undefined,
   });
 }

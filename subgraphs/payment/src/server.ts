@@ -51,6 +51,6 @@ export async function createPaymentServer(options: PaymentServerOptions) {
     onClose: () => (options.db ? Promise.resolve() : db.$disconnect()),
     log,
     secret: options.secret,
-    events: options.events ? { transport: options.events, outbox: db, consumers: [userDeletedConsumer(db)] } : undefined,
+    events: options.events ? { transport: options.events, outbox: db, listenUrl: options.databaseUrl, consumers: [userDeletedConsumer(db)] } : undefined,
   });
 }

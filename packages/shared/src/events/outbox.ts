@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { Logger } from '../log.ts';
 import type { DomainEvent, EventTransport } from './types.ts';
 
@@ -14,17 +15,42 @@ export interface OutboxDb {
 
 interface OutboxRow { id: string; type: string; aggregateId: string; payload: any; occurredAt: Date }
 
+export interface OutboxRelayOptions {
+  /**
+   * The database to LISTEN on for the `outbox` notifications the OutboxEvent trigger sends on commit: the relay
+   * publishes at once and polls only as a fallback.
+   */
+  listenUrl?: string;
+  /** How often to poll: by default every 250 ms without `listenUrl`, every 5 s (the fallback) with it. */
+  pollMs?: number;
+}
+
 /**
  * Publishes committed outbox rows to the transport. Rows are claimed with SKIP LOCKED, so several
  * relays (replicas) can run side by side; a row is marked published only after the transport has
  * accepted it, so a transport outage delays events but never loses them (delivery is at least once).
+ * With `listenUrl` it is woken by the commit itself; the slow poll behind it covers a notification
+ * missed while its listening connection was down.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** A kick arrived while a round was running: run another, the rows it was about may be past the last read. */
+  private again = false;
   private stopped = false;
+  private listener: OutboxListener | null = null;
+  private readonly pollMs: number;
 
-  constructor(private readonly db: OutboxDb, private readonly transport: EventTransport, private readonly source: string, private readonly log?: Logger, private readonly intervalMs = 250) {}
+  constructor(
+    private readonly db: OutboxDb,
+    private readonly transport: EventTransport,
+    private readonly source: string,
+    private readonly log?: Logger,
+    options: OutboxRelayOptions = {},
+  ) {
+    if (options.listenUrl) this.listener = new OutboxListener(options.listenUrl, () => void this.kick(), log);
+    this.pollMs = options.pollMs ?? (options.listenUrl ? 5_000 : 250);
+  }
 
   /** Publishes one batch; returns how many events went out. */
   async publishBatch(limit = 200): Promise<number> {
@@ -42,11 +68,18 @@ export class OutboxRelay {
     }, { timeout: 15_000 });
   }
 
-  /** Publishes everything pending now (tests, and right after a commit for low latency). */
+  /** Publishes everything pending now (on a notification, on the poll, and in tests). */
   kick(): Promise<void> {
-    this.running ??= (async () => {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
       try {
-        while (!this.stopped && (await this.publishBatch()) > 0);
+        do {
+          this.again = false;
+          while (!this.stopped && (await this.publishBatch()) > 0);
+        } while (this.again && !this.stopped);
       } catch (e) {
         this.log?.warn({ err: e }, 'outbox relay could not publish; will retry');
       } finally {
@@ -57,9 +90,10 @@ export class OutboxRelay {
   }
 
   start(): this {
+    this.listener?.start();
     const tick = async () => {
       await this.kick();
-      if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+      if (!this.stopped) this.timer = setTimeout(tick, this.pollMs);
     };
     this.timer = setTimeout(tick, 0);
     return this;
@@ -68,7 +102,63 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.listener?.stop();
     await this.running;
+  }
+}
+
+/** One connection LISTENing on `outbox`, reconnecting (and waking the relay, which may have missed a commit) after a loss. */
+class OutboxListener {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
+
+  constructor(private readonly url: string, private readonly onNotify: () => void, private readonly log?: Logger) {}
+
+  start(): void {
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'outbox-relay' });
+    client.on('notification', () => this.onNotify());
+    client.on('error', (err) => {
+      this.log?.warn({ err }, 'outbox listener connection lost; polling until it is back');
+      this.reconnect(client);
+    });
+    client.on('end', () => this.reconnect(client));
+    try {
+      await client.connect();
+      await client.query('LISTEN outbox');
+      if (this.stopped) return void client.end().catch(() => {});
+      this.client = client;
+      this.onNotify();
+    } catch (err) {
+      this.log?.warn({ err }, 'outbox listener could not connect; polling until it can');
+      this.reconnect(client);
+    }
+  }
+
+  private reconnect(client: pg.Client): void {
+    if (this.client === client) this.client = null;
+    client.removeAllListeners('end');
+    client.end().catch(() => {});
+    if (this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (!this.stopped) void this.connect();
+    }, 1_000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+    }
   }
 }
 

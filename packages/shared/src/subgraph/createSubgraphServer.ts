@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -33,6 +33,8 @@ export interface SubgraphServerOptions<Ctx extends BaseRequestContext> {
   secret?: string;
   /** Serve the schema's Subscription fields over graphql-ws at /graphql. */
   subscriptions?: boolean;
+  /** Apollo plugins of this subgraph's own (none may use per-field hooks: see below). */
+  plugins?: ApolloServerPlugin<Ctx>[];
   /** Event plumbing: publish this subgraph's outbox and run its consumers while the server lives. */
   events?: SubgraphEvents;
 }
@@ -48,6 +50,8 @@ export interface SubgraphEvents {
   transport: EventTransport;
   /** The subgraph's database, whose OutboxEvent table the relay publishes. */
   outbox: OutboxDb;
+  /** That database's URL: the relay LISTENs there to publish on commit rather than on its next poll. */
+  listenUrl?: string;
   consumers?: EventConsumer[];
 }
 
@@ -72,10 +76,13 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts handles SIGINT/SIGTERM with a graceful close of everything; Apollo's own handler would stop only
+    // Apollo and then re-raise the signal, killing the process half-way through that close.
+    stopOnTerminationSignals: false,
     formatError: createErrorMasker(log),
     // No plugin may use per-field hooks: one that does (cache control, inline tracing) wraps every resolver of every
     // request, a measurable share of a large response's CPU. Subgraphs send no cache hints; the gateway asks no traces.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ...(options.plugins ?? [])],
   });
   await apollo.start();
 
@@ -106,7 +113,7 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
     },
   });
 
-  const relay = options.events ? new OutboxRelay(options.events.outbox, options.events.transport, options.name, log.child({ component: 'outbox-relay' })).start() : null;
+  const relay = options.events ? new OutboxRelay(options.events.outbox, options.events.transport, options.name, log.child({ component: 'outbox-relay' }), { listenUrl: options.events.listenUrl }).start() : null;
   const consumerName = `${options.name}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const consumers = (options.events?.consumers ?? []).map((c) =>
     options.events!.transport.subscribe({ group: c.group, consumer: consumerName, types: c.types, handler: c.handler }),

@@ -1,18 +1,18 @@
 import { internalSecret, newId, sendJson, verifyIdentity, type EventConsumer, type Route } from '@storefront/shared';
 import { applyOnce } from '@storefront/shared/events';
 import type { LoyaltyDb } from './db.ts';
+import { lockAccount } from './services/ledger.ts';
 
 /**
  * Privacy (GDPR) for the loyalty subgraph.
  * - Export: the user's account (balances, tier) and the whole ledger.
- * - Deletion (UserDeleted from identity): the account is closed: its available and pending points are
- *   expired by two EXPIRE ledger entries (reason ACCOUNT_CLOSED_REASON), so the ledger invariants still hold
- *   (points = sum of non-pending entries, pendingPoints = sum of pending ones) and nothing can be redeemed.
- *   The history stays: it is keyed only by the user id, which no longer resolves to a person once identity
- *   has anonymised the user, and it holds no names, emails or addresses.
- *   Known gap: an order event about the user consumed AFTER the closure (events from different subgraphs
- *   are not ordered) still moves points on the closed account. Refusing those needs a `closedAt` column on
- *   LoyaltyAccount checked by services/orderEvents.ts (a loyalty migration; left to the loyalty owner).
+ * - Deletion (UserDeleted from identity): the account is closed (`closedAt`, created closed if the user never
+ *   had one): its available and pending points are expired by two EXPIRE ledger entries (reason
+ *   ACCOUNT_CLOSED_REASON), so the ledger invariants still hold (points = sum of non-pending entries,
+ *   pendingPoints = sum of pending ones), and the ledger takes no more entries (services/ledger.ts), also from
+ *   order events that arrive after the deletion. The history stays: it is keyed only by the user id, which no
+ *   longer resolves to a person once identity has anonymised the user, and it holds no names, emails or
+ *   addresses.
  */
 export const PRIVACY_EXPORT_PATH = '/internal/privacy/export';
 export const PRIVACY_CONSUMER = 'loyalty.privacy';
@@ -30,10 +30,7 @@ export async function exportUserData(db: LoyaltyDb, userId: string) {
 
 export async function eraseUserData(db: LoyaltyDb, eventId: string, userId: string): Promise<boolean> {
   return applyOnce(db, PRIVACY_CONSUMER, eventId, async (tx) => {
-    const rows: { points: number; pendingPoints: number }[] = await tx.$queryRaw`
-      SELECT "points", "pendingPoints" FROM "LoyaltyAccount" WHERE "userId" = ${userId} FOR UPDATE`;
-    const account = rows[0];
-    if (!account) return;
+    const account = await lockAccount(tx, userId);
     const entries = [
       { points: account.points, pending: false },
       { points: account.pendingPoints, pending: true },
@@ -46,7 +43,7 @@ export async function eraseUserData(db: LoyaltyDb, eventId: string, userId: stri
         },
       });
     }
-    await tx.loyaltyAccount.update({ where: { userId }, data: { points: 0, pendingPoints: 0 } });
+    await tx.loyaltyAccount.update({ where: { userId }, data: { points: 0, pendingPoints: 0, closedAt: new Date() } });
   });
 }
 

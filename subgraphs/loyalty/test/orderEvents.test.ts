@@ -8,6 +8,7 @@ import { applyOrderEvent } from '../src/services/orderEvents.ts';
 import { expirePoints, releaseHeldPoints } from '../src/services/expiry.ts';
 import { adjustPoints, redeemPoints } from '../src/services/points.ts';
 import { TIER_PERIOD_MS } from '../src/services/tiers.ts';
+import { eraseUserData } from '../src/privacy.ts';
 
 let database: TestDatabase;
 let db: LoyaltyDb;
@@ -241,6 +242,40 @@ describe('expiry', () => {
     } finally {
       await on.close();
     }
+  });
+});
+
+describe('a deleted customer', () => {
+  const staff = () => ({ db, viewer: { userId: newId(), roles: ['ADMIN'], scopes: ['loyalty:write:any'] } as Viewer });
+
+  it('earns nothing from order events that arrive after the deletion, and staff cannot adjust the closed account', async () => {
+    const userId = newId();
+    const before = newOrder(50_000, userId);
+    await apply(statusChanged(before, 'PAID'));
+    await apply(statusChanged(before, 'DELIVERED'));
+    expect((await account(userId)).points).toBeGreaterThan(0);
+    expect(await eraseUserData(db, newId(), userId)).toBe(true);
+    expect(await account(userId)).toMatchObject({ points: 0, pendingPoints: 0, closedAt: expect.any(Date) });
+    const closedEntries = (await entries(userId)).length;
+
+    // Events from order are not ordered with identity's: these were in flight when the account went.
+    const after = newOrder(80_000, userId);
+    await apply(statusChanged(after, 'PAID'));
+    await apply(statusChanged(after, 'DELIVERED'));
+    await apply(statusChanged(before, 'REFUNDED', { refundedAmount: 50_000, capturedAmount: 50_000 }));
+    expect(await account(userId)).toMatchObject({ points: 0, pendingPoints: 0 });
+    expect(await entries(userId)).toHaveLength(closedEntries);
+    const adjusted = await adjustPoints(staff(), { userId, points: 10, reason: 'goodwill' });
+    expect(adjusted.userErrors.map((e) => e.code)).toEqual(['ACCOUNT_CLOSED']);
+    await expectLedgerMatches(userId);
+  });
+
+  it('is closed even if they never had an account, so a late order event opens none', async () => {
+    const userId = newId();
+    expect(await eraseUserData(db, newId(), userId)).toBe(true);
+    await apply(statusChanged(newOrder(30_000, userId), 'PAID'));
+    expect(await account(userId)).toMatchObject({ points: 0, pendingPoints: 0, closedAt: expect.any(Date) });
+    expect(await entries(userId)).toEqual([]);
   });
 });
 

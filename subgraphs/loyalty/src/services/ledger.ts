@@ -16,7 +16,7 @@ import { tierAfter, tierFor } from './tiers.ts';
  * and the tier follows lifetimePoints, up at once, down only after its period (services/tiers.ts).
  */
 
-export type LoyaltyErrorCode = 'INVALID_POINTS' | 'INSUFFICIENT_POINTS' | 'LIFETIME_BELOW_ZERO' | 'IDEMPOTENCY_KEY_REUSED' | 'REASON_REQUIRED' | 'HOLD_NOT_FOUND' | 'HOLD_RELEASED';
+export type LoyaltyErrorCode = 'INVALID_POINTS' | 'INSUFFICIENT_POINTS' | 'LIFETIME_BELOW_ZERO' | 'IDEMPOTENCY_KEY_REUSED' | 'REASON_REQUIRED' | 'HOLD_NOT_FOUND' | 'HOLD_RELEASED' | 'ACCOUNT_CLOSED';
 
 export interface EntryInput {
   kind: LoyaltyEntryKind;
@@ -70,7 +70,14 @@ export function applyEntries(
 /** What a member with no ledger entries has: nothing, at the first tier. Not stored. */
 export function zeroAccount(userId: string): LoyaltyAccountModel {
   const now = new Date();
-  return { userId, points: 0, pendingPoints: 0, lifetimePoints: 0, tier: tierFor(0), tierPeriodStart: now, createdAt: now, updatedAt: now };
+  return { userId, points: 0, pendingPoints: 0, lifetimePoints: 0, tier: tierFor(0), tierPeriodStart: now, closedAt: null, createdAt: now, updatedAt: now };
+}
+
+/** The user's account, created at zero if they have none yet, locked for the rest of the transaction. */
+export async function lockAccount(tx: LoyaltyTx, userId: string): Promise<LoyaltyAccountModel> {
+  await tx.$executeRaw`INSERT INTO "LoyaltyAccount" ("userId", "updatedAt") VALUES (${userId}, now()) ON CONFLICT ("userId") DO NOTHING`;
+  await tx.$queryRaw`SELECT 1 FROM "LoyaltyAccount" WHERE "userId" = ${userId} FOR UPDATE`;
+  return tx.loyaltyAccount.findUniqueOrThrow({ where: { userId } });
 }
 
 const sameEntry = (row: LoyaltyLedgerEntryModel, userId: string, e: EntryInput) =>
@@ -88,9 +95,10 @@ export async function postToLedger(
   const actor = actorOf(ctx.viewer);
   try {
     return await ctx.db.$transaction(async (tx) => {
-      await tx.$executeRaw`INSERT INTO "LoyaltyAccount" ("userId", "updatedAt") VALUES (${userId}, now()) ON CONFLICT ("userId") DO NOTHING`;
-      await tx.$queryRaw`SELECT 1 FROM "LoyaltyAccount" WHERE "userId" = ${userId} FOR UPDATE`;
-      const account = await tx.loyaltyAccount.findUniqueOrThrow({ where: { userId } });
+      const account = await lockAccount(tx, userId);
+      // Closed by the customer's account deletion (privacy.ts). Events about their orders can still arrive after
+      // it (events from different subgraphs are not ordered); none of them moves points any more.
+      if (account.closedAt) return { account, appended: [], replayed: false, userErrors: [userError('ACCOUNT_CLOSED', 'The customer deleted their account: it takes no more points')] };
       const decided = await plan(tx, account);
       if ('error' in decided) return { account, appended: [], replayed: false, userErrors: [decided.error] };
       const entries = decided.entries.filter((e) => e.points !== 0);

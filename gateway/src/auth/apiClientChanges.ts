@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@storefront/shared';
-import type { EventTransport, Subscription } from '@storefront/shared/events';
-
-/** Identity's event when a client's grants or policy change, or when it is revoked (payload: { clientId, revoked }). */
-export const API_CLIENT_CHANGED = 'ApiClientChanged';
+import { API_CLIENT_CHANGED, type ApiClientChangedPayload, type EventTransport, type Subscription } from '@storefront/shared/events';
 
 export interface ApiClientChanges extends Subscription {
   /** Events received (and cached verifications dropped) since start, for /metrics. */
@@ -24,11 +21,11 @@ export function subscribeToApiClientChanges(transport: EventTransport, forget: (
     from: 'latest',
     ephemeral: true,
     handler: async (event) => {
-      const clientId = (event.payload as { clientId?: unknown }).clientId;
+      const { clientId, revoked } = event.payload as Partial<ApiClientChangedPayload>;
       if (typeof clientId !== 'string') return;
       forget(clientId);
       received += 1;
-      log.info({ clientId, revoked: (event.payload as { revoked?: unknown }).revoked === true }, 'api client changed: cached verification dropped');
+      log.info({ clientId, revoked: revoked === true }, 'api client changed: cached verification dropped');
     },
   });
   return {

@@ -35,3 +35,13 @@ export interface EventTransport {
   subscribe(options: SubscribeOptions): Subscription;
   close(): Promise<void>;
 }
+
+/**
+ * Identity's event when a partner API client's grants or policy change, or it is revoked: every gateway drops
+ * its cached verification of that client's key.
+ */
+export const API_CLIENT_CHANGED = 'ApiClientChanged';
+export interface ApiClientChangedPayload {
+  clientId: string;
+  revoked: boolean;
+}

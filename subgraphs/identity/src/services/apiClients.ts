@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeCursor, encodeCursor, newId, pageSize, ROLE_SCOPES, toConnection } from '@storefront/shared';
+import { API_CLIENT_CHANGED, type ApiClientChangedPayload } from '@storefront/shared/events';
 import type { ApiClientModel } from '../generated/prisma/models.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PersistedQueryPolicy, RateTier } from '../generated/graphql.ts';
@@ -19,9 +20,10 @@ const LIST_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const cursorOf = (c: ApiClientModel) => encodeCursor(CURSOR_KIND, [c.createdAt.toISOString(), c.id]);
 
 /** Announces that a client's grants or policy changed (or that it was revoked): gateways drop their cached verification of it. */
-export const API_CLIENT_CHANGED = 'ApiClientChanged';
-
-const changedEvent = (c: ApiClientModel) => outboxEvent(API_CLIENT_CHANGED, c.id, { clientId: c.clientId, revoked: c.revokedAt !== null });
+const changedEvent = (c: ApiClientModel) => {
+  const payload: ApiClientChangedPayload = { clientId: c.clientId, revoked: c.revokedAt !== null };
+  return outboxEvent(API_CLIENT_CHANGED, c.id, { ...payload });
+};
 
 function checkScopes(scopes: string[], errors: IdentityUserError[]): string[] {
   const unique = [...new Set(scopes.map((s) => s.trim()))];

@@ -1,4 +1,4 @@
-import { newId, unauthenticated, userError, type UserError } from '@storefront/shared';
+import { unauthenticated, userError, type UserError } from '@storefront/shared';
 import type { IdentityErrorCode } from '../generated/graphql.ts';
 import type { IdentityContext } from '../context.ts';
 import { limitKey, retryMessage, type RateDecision, type RateRule } from './rateLimit.ts';
@@ -33,12 +33,7 @@ export function requireUserId(ctx: IdentityContext): string {
 export const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === 'P2002';
 
 /** A row for the transactional outbox (written in the same transaction as the change it announces). */
-export const outboxEvent = (type: string, aggregateId: string, payload: Record<string, unknown>) => ({
-  id: newId(),
-  type,
-  aggregateId,
-  payload: payload as object,
-});
+export { outboxEvent } from '@storefront/shared/events';
 
 /** Trimmed text within bounds, or an error for that field. */
 export function text(value: string, field: string, max: number, min = 1): { value: string } | { error: IdentityUserError } {

@@ -1,140 +1,219 @@
-// Catalog search benchmark, direct to the subgraph (no gateway): `npx tsx bench/catalog-search.ts`.
-// Creates its own database on the PostgreSQL server of DATABASE_URL (default 127.0.0.1:5432), seeds a large
-// deterministic catalog, starts the catalog subgraph in-process and drives it with a closed loop of concurrent
-// requests, then prints RPS and latency percentiles and writes bench/results/catalog-search.json.
-// Knobs: BENCH_SECONDS (per scenario, default 15), BENCH_CONCURRENCY (10), BENCH_PRODUCTS (10000), BENCH_KEEP_DB=1.
+// Catalog search benchmark: `npx tsx bench/catalog-search.ts`.
+// Seeds (or reuses) a large deterministic catalog in bench_catalog / bench_inventory on the PostgreSQL server of
+// DATABASE_URL (default 127.0.0.1:5432), runs the catalog and inventory subgraphs and the gateway as separate
+// processes in production mode (as deployed: NODE_ENV=production, limits and rate limits on), and drives them from
+// this process with a closed loop of concurrent clients. Two catalog processes run, one with its caches (search
+// results and whole customer responses, CATALOG_SEARCH_CACHE_MS) on and one with them off, each behind its own
+// gateway. Each page is measured direct to a catalog and through its gateway; the app's pages, which add stock
+// from inventory, only through the gateways. The repeated pages cycle through 10 popular searches (all cache hits
+// when on); the long-tail rows make every request a new search (all misses).
+// Prints RPS, latency percentiles and the gateway-over-direct throughput ratio; writes bench/results/catalog-search.json.
+// Knobs: BENCH_SECONDS (per scenario, default 15), BENCH_CONCURRENCY (10), BENCH_PRODUCTS (10000), BENCH_RESEED=1.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { createLogger, withDatabase } from '@storefront/shared';
-import { applyMigrations, dropDatabase, ensureDatabase } from '@storefront/shared/db';
-import { gatewayHeaders, testServerUrl } from '@storefront/shared/testing';
-import { createCatalogDb, createCatalogServer } from '../subgraphs/catalog/src/index.ts';
-import { generateCatalog, writeCatalog } from './lib/catalogData.ts';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { signIdentity } from '@storefront/shared';
+import { REPO_ROOT } from '@storefront/shared/db';
+import { testServerUrl } from '@storefront/shared/testing';
+import { prepareCatalogBench } from './lib/catalogBenchDb.ts';
 import { formatTable, runLoad, type LoadResult } from './lib/load.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const productCount = Number(process.env.BENCH_PRODUCTS ?? 10_000);
+const SECRET = 'catalog-search-bench-secret-0123456789abcdef';
+const PORTS = { gateway: 4960, catalog: 4961, inventory: 4962, catalogUncached: 4963, gatewayUncached: 4964 };
 
-const SEARCH_PAGE = /* GraphQL */ `
+const PRODUCT_CARD = /* GraphQL */ `
+  id slug title brand
+  priceFrom { amount currencyCode }
+  images { url altText }
+  category { id name }
+`;
+const FACETS = /* GraphQL */ `
+  facets {
+    inStock
+    brands { value count selected }
+    categories { category { id name } count selected }
+    options { name values { value count selected } }
+    priceRanges { min { amount currencyCode } max { amount } count }
+  }
+`;
+const searchPage = (stock: boolean) => /* GraphQL */ `
   query SearchPage($search: String, $filter: ProductFilter, $after: String) {
     products(first: 24, search: $search, filter: $filter, after: $after) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      facets {
-        inStock
-        brands { value count selected }
-        categories { category { id name } count selected }
-        options { name values { value count selected } }
-        priceRanges { min { amount currencyCode } max { amount } count }
-      }
+      ${FACETS}
       edges {
         cursor
         node {
-          id slug title brand
-          priceFrom { amount currencyCode }
-          images { url altText }
-          category { id name }
-          variants { id sku title price { amount currencyCode } compareAtPrice { amount } }
+          ${PRODUCT_CARD}
+          variants { id sku title price { amount currencyCode } compareAtPrice { amount } ${stock ? 'stock { available inStock }' : ''} }
         }
       }
     }
   }
 `;
-
-const PRODUCT_PAGE = /* GraphQL */ `
+const productPage = (stock: boolean) => /* GraphQL */ `
   query ProductPage($id: ID!) {
     product(id: $id) {
-      id slug title description brand status createdAt
-      priceFrom { amount currencyCode }
-      images { url altText }
-      category { id name breadcrumbs { id name slug } }
-      variants { id sku title options { name value } price { amount currencyCode } compareAtPrice { amount } weightGrams }
+      ${PRODUCT_CARD}
+      description status createdAt
+      category { breadcrumbs { id name slug } }
+      variants { id sku title options { name value } price { amount currencyCode } compareAtPrice { amount } weightGrams ${stock ? 'stock { available inStock }' : ''} }
     }
   }
 `;
 
 const SEARCHES = ['jacket', 'wool sweater', 'cast iron skillet', 'running shoe', 'linen', 'headphones', 'café', 'waterproof backpack', 'hoodei', 'merino'];
 
-const databaseUrl = withDatabase(testServerUrl(), `bench_catalog_${process.pid}`);
-console.log(`catalog-search bench: ${productCount} products, concurrency ${concurrency}, ${seconds}s per scenario`);
-await dropDatabase(databaseUrl);
-await ensureDatabase(databaseUrl);
-await applyMigrations('catalog', databaseUrl);
-const db = createCatalogDb(databaseUrl, { max: concurrency + 2 });
+// ---- the services, each its own process --------------------------------------------------------------------------
 
-const seedStarted = performance.now();
-const catalog = generateCatalog(productCount, 5);
-await writeCatalog(db, catalog);
-const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
-console.log(`seeded ${catalog.products.length} products, ${catalog.variants.length} variants in ${seedSeconds}s`);
-
-const server = await createCatalogServer({ databaseUrl, db, log: createLogger('catalog', { level: 'warn' }) });
-const url = `${await server.listen(0)}/graphql`;
-const headers = { 'content-type': 'application/json', ...gatewayHeaders({ userId: 'bench-shopper', roles: ['CUSTOMER'] }) };
-
-const active = catalog.products.filter((p) => p.status === 'ACTIVE');
-const apparel = catalog.categories.find((c) => c.slug === 'apparel')!.id;
-const footwear = catalog.categories.find((c) => c.slug === 'footwear')!.id;
-
-async function post(query: string, variables: Record<string, unknown>, check: (data: any) => boolean): Promise<boolean> {
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (res.status !== 200 || body.errors || !body.data || !check(body.data)) {
-    if (process.env.BENCH_DEBUG) console.error(JSON.stringify(body).slice(0, 500));
-    return false;
-  }
-  return true;
+const children: ChildProcess[] = [];
+const tsx = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+function serve(service: string, env: Record<string, string>, ready: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsx, join(REPO_ROOT, 'scripts', 'serve.ts'), service], {
+      env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', REDIS_URL: '', INTERNAL_HMAC_SECRET: SECRET, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => reject(new Error(`${service} exited ${code}: ${stderr.slice(-2000)}`)));
+    const deadline = Date.now() + 60_000;
+    const poll = async () => {
+      try {
+        if ((await fetch(ready)).ok) return resolve();
+      } catch { /* not up yet */ }
+      if (Date.now() > deadline) return reject(new Error(`${service} did not become ready`));
+      setTimeout(poll, 200);
+    };
+    void poll();
+  });
 }
 
-const scenarios: { name: string; request: (i: number) => Promise<boolean> }[] = [
-  {
-    name: 'search page (24, facets)',
-    request: (i) => post(SEARCH_PAGE, { search: SEARCHES[i % SEARCHES.length] }, (d) => d.products.edges.length > 0),
-  },
-  {
-    name: 'filtered listing (24, facets)',
-    request: (i) =>
-      post(
-        SEARCH_PAGE,
-        i % 2
-          ? { filter: { categoryId: apparel, options: [{ name: 'Size', values: ['M', 'L'] }], inStock: true, maxPrice: 6000 } }
-          : { filter: { categoryId: footwear, minPrice: 8000, inStock: true } },
-        (d) => d.products.edges.length > 0,
-      ),
-  },
-  {
-    name: 'product page',
-    request: (i) => post(PRODUCT_PAGE, { id: active[(i * 7919) % active.length].id }, (d) => d.product?.variants.length === 5),
-  },
-];
+console.log(`catalog-search bench: ${productCount} products, concurrency ${concurrency}, ${seconds}s per scenario`);
+const serverUrl = process.env.DATABASE_URL ?? testServerUrl();
+const bench = await prepareCatalogBench(serverUrl, productCount);
+console.log(bench.seedSeconds === null ? 'reusing the seeded bench databases' : `seeded in ${bench.seedSeconds}s`);
+const { catalog } = bench;
 
+const url = (port: number) => `http://127.0.0.1:${port}`;
 const results: LoadResult[] = [];
 try {
+  await Promise.all([
+    serve('catalog', { CATALOG_DATABASE_URL: bench.catalogUrl, CATALOG_PORT: String(PORTS.catalog) }, `${url(PORTS.catalog)}/health`),
+    // The same catalog with its caches off: every request pays for its statements.
+    serve('catalog', { CATALOG_DATABASE_URL: bench.catalogUrl, CATALOG_PORT: String(PORTS.catalogUncached), CATALOG_SEARCH_CACHE_MS: '0' }, `${url(PORTS.catalogUncached)}/health`),
+    serve('inventory', { INVENTORY_DATABASE_URL: bench.inventoryUrl, INVENTORY_PORT: String(PORTS.inventory) }, `${url(PORTS.inventory)}/health`),
+  ]);
+  const gateway = (port: number, catalogPort: number) =>
+    serve('gateway', {
+      GATEWAY_PORT: String(port),
+      CATALOG_URL: `${url(catalogPort)}/graphql`,
+      INVENTORY_URL: `${url(PORTS.inventory)}/graphql`,
+      // The bench sends ad-hoc documents (the catalog-only twins of the app's pages), so no safelist; every other
+      // protection (limits, cost, per-IP rate limit raised above the bench's rate) stays on.
+      PQ_DEFAULT_POLICY: 'off',
+      RATE_LIMIT_PER_IP: '1000000',
+    }, `${url(port)}/health`);
+  await Promise.all([gateway(PORTS.gateway, PORTS.catalog), gateway(PORTS.gatewayUncached, PORTS.catalogUncached)]);
+
+  // One keep-alive pool per target, as a mobile client's HTTP stack would hold.
+  const pools = new Map<string, Pool>();
+  const identity = signIdentity({ userId: 'bench-shopper', roles: ['CUSTOMER'], scopes: [] } as never, SECRET);
+  type Target = 'direct, cache off' | 'gateway, cache off' | 'direct' | 'gateway';
+  const origins: Record<Target, string> = {
+    'direct, cache off': url(PORTS.catalogUncached), 'gateway, cache off': url(PORTS.gatewayUncached), direct: url(PORTS.catalog), gateway: url(PORTS.gateway),
+  };
+  async function post(target: Target, query: string, variables: Record<string, unknown>, check: (data: any) => boolean): Promise<boolean> {
+    const origin = origins[target];
+    let pool = pools.get(origin);
+    if (!pool) pools.set(origin, (pool = new Pool(origin, { connections: concurrency })));
+    const res = await pool.request({
+      path: '/graphql', method: 'POST', body: JSON.stringify({ query, variables }),
+      // The subgraph only answers signed gateway traffic; the bench signs as the gateway would.
+      headers: { 'content-type': 'application/json', ...(target.startsWith('gateway') ? {} : identity) },
+    });
+    const body = (await res.body.json()) as { data?: any; errors?: unknown[] };
+    if (res.statusCode !== 200 || body.errors || !body.data || !check(body.data)) {
+      if (process.env.BENCH_DEBUG) console.error(JSON.stringify(body).slice(0, 500));
+      return false;
+    }
+    return true;
+  }
+
+  const active = catalog.products.filter((p) => p.status === 'ACTIVE');
+  const apparel = catalog.categories.find((c) => c.slug === 'apparel')!.id;
+  const footwear = catalog.categories.find((c) => c.slug === 'footwear')!.id;
+  const filters = [
+    { categoryId: apparel, options: [{ name: 'Size', values: ['M', 'L'] }], inStock: true, maxPrice: 6000 },
+    { categoryId: footwear, minPrice: 8000, inStock: true },
+  ];
+  const hasEdges = (d: any) => d.products.edges.length > 0;
+  const hasStock = (d: any) => d.products.edges.every((e: any) => e.node.variants.every((v: any) => v.stock !== null));
+  const fullProduct = (d: any) => d.product?.variants.length === 5;
+
+  const scenarios: { name: string; request: (i: number) => Promise<boolean> }[] = [];
+  for (const target of ['direct, cache off', 'gateway, cache off', 'direct', 'gateway'] as const) {
+    scenarios.push(
+      { name: `search page (24, facets): ${target}`, request: (i) => post(target, searchPage(false), { search: SEARCHES[i % SEARCHES.length] }, hasEdges) },
+      { name: `filtered listing (24, facets): ${target}`, request: (i) => post(target, searchPage(false), { filter: filters[i % 2] }, hasEdges) },
+      { name: `product page: ${target}`, request: (i) => post(target, productPage(false), { id: active[(i * 7919) % active.length].id }, fullProduct) },
+    );
+  }
+  // The long tail: every request a search nobody made in the last TTL (a price cap that changes each time), so
+  // the caches miss and only add their own cost.
+  for (const target of ['direct', 'gateway'] as const) {
+    scenarios.push({
+      name: `search page, long tail (24, facets): ${target}`,
+      request: (i) => post(target, searchPage(false), { search: SEARCHES[i % SEARCHES.length], filter: { maxPrice: 20_000 + ((i * 7) % 100_000) } }, (d) => Array.isArray(d.products.edges)),
+    });
+  }
+  for (const target of ['gateway, cache off', 'gateway'] as const) {
+    scenarios.push(
+      { name: `search page with stock: ${target}`, request: (i) => post(target, searchPage(true), { search: SEARCHES[i % SEARCHES.length] }, (d) => hasEdges(d) && hasStock(d)) },
+      { name: `product page with stock: ${target}`, request: (i) => post(target, productPage(true), { id: active[(i * 7919) % active.length].id }, (d) => fullProduct(d) && d.product.variants.every((v: any) => v.stock)) },
+    );
+  }
+
   for (const scenario of scenarios) {
     const result = await runLoad({ name: scenario.name, concurrency, durationMs: seconds * 1000, warmupMs: 2000, request: scenario.request });
     results.push(result);
     console.log(`  ${scenario.name}: ${result.rps} req/s, p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms, errors ${result.errors}`);
   }
+  await Promise.all([...pools.values()].map((p) => p.close()));
 } finally {
-  await server.close();
-  await db.$disconnect();
-  if (!process.env.BENCH_KEEP_DB) await dropDatabase(databaseUrl);
+  for (const child of children) {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+  }
 }
 
+const rps = (name: string) => results.find((r) => r.name === name)!.rps;
+// Each gateway fronts its own catalog process, so each ratio is the gateway's own cost over that catalog: with
+// the caches off, over a catalog doing all its work per request; with them on, over one answering from memory.
+const PAGES = ['search page (24, facets)', 'filtered listing (24, facets)', 'product page'];
+const ratioOf = (gateway: string, direct: string) =>
+  Object.fromEntries(PAGES.map((page) => [page, Math.round((rps(`${page}: ${gateway}`) / rps(`${page}: ${direct}`)) * 100) / 100]));
+const ratios = { cacheOff: ratioOf('gateway, cache off', 'direct, cache off'), cacheOn: ratioOf('gateway', 'direct') };
 console.log(`\n${formatTable(results)}\n`);
+console.log('gateway-over-direct throughput:', ratios);
 const output = {
   benchmark: 'catalog-search',
   generatedAt: new Date().toISOString(),
-  target: 'catalog subgraph, direct (in-process server, HTTP on localhost)',
+  setup: 'catalog, inventory and gateway as separate processes in production mode on this machine; the load generator in a fourth',
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version, platform: `${os.platform()} ${os.release()}` },
-  dataset: { products: catalog.products.length, activeProducts: active.length, variants: catalog.variants.length, categories: catalog.categories.length, seedSeconds },
+  dataset: { products: catalog.products.length, activeProducts: catalog.products.filter((p) => p.status === 'ACTIVE').length, variants: catalog.variants.length, categories: catalog.categories.length, seedSeconds: bench.seedSeconds },
   settings: { concurrency, secondsPerScenario: seconds, warmupSeconds: 2, searches: SEARCHES },
-  direct: results,
-  // Filled in by the lead: the same scenarios through the gateway.
-  gateway: null,
+  results,
+  gatewayOverDirect: ratios,
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/catalog-search.json', import.meta.url), `${JSON.stringify(output, null, 2)}\n`);
 console.log('wrote bench/results/catalog-search.json');
+process.exit(0);

@@ -17,7 +17,8 @@ beforeAll(async () => {
   db = createCatalogDb(database.url, { logQueries: true });
   statements = countStatements(db as any);
   await seedCatalog(db, fixture);
-  server = await createCatalogServer({ databaseUrl: database.url, db });
+  // Statement counts are about the database path, so no search cache (searchCache.test.ts covers the cached one).
+  server = await createCatalogServer({ databaseUrl: database.url, db, searchCacheMs: 0 });
   url = `${await server.listen(0)}/graphql`;
 });
 

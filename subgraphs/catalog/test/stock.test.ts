@@ -38,6 +38,20 @@ describe('Variant.available, the catalog copy of stock', () => {
     expect(STOCK_CONSUMER).toBe('catalog.stock');
   });
 
+  it('tells its caller when a variant crosses the in-stock line, and only then', async () => {
+    const variant = fixture.products[5].variants[0];
+    const apply = async (available: number) => {
+      let crossed = 0;
+      await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: variant.id, available }, { onInStockChange: () => crossed++ });
+      return crossed;
+    };
+    await apply(5);
+    expect(await apply(4)).toBe(0);
+    expect(await apply(0)).toBe(1);
+    expect(await apply(-2)).toBe(0);
+    expect(await apply(3)).toBe(1);
+  });
+
   it('applies concurrent deliveries of the same event exactly once', async () => {
     const variant = fixture.products[4].variants[0];
     const eventId = crypto.randomUUID();

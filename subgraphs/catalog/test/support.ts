@@ -25,12 +25,13 @@ export interface CatalogHarness {
   stop(): Promise<void>;
 }
 
-export async function startCatalog(options: { seed?: boolean } = {}): Promise<CatalogHarness> {
+export async function startCatalog(options: { seed?: boolean; searchCacheMs?: number } = {}): Promise<CatalogHarness> {
   const database = await createTestDatabase('catalog');
   const db = createCatalogDb(database.url, { logQueries: true });
   const statements = countStatements(db as any);
   if (options.seed !== false) await seedCatalog(db, fixture);
-  const server = await createCatalogServer({ databaseUrl: database.url, db });
+  // No search cache: these tests write through the database directly and read straight after (searchCache.test.ts covers it).
+  const server = await createCatalogServer({ databaseUrl: database.url, db, searchCacheMs: options.searchCacheMs ?? 0 });
   const url = `${await server.listen(0)}/graphql`;
   return {
     database, db, statements, url,

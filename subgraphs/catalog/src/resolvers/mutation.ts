@@ -2,14 +2,25 @@ import type { MutationResolvers } from '../generated/graphql.ts';
 import { archiveProduct, createProduct, createVariant, publishProduct, updateProduct, updateVariant } from '../services/admin.ts';
 import { createCategory, updateCategory } from '../services/adminCategories.ts';
 
+import type { CatalogContext } from '../context.ts';
+
+/** Runs a catalog write, then drops this process's cached search results so its own readers see the write. */
+const write = <I, R>(service: (ctx: CatalogContext, input: I) => Promise<R>) => async (_: unknown, { input }: { input: I }, ctx: CatalogContext) => {
+  try {
+    return await service(ctx, input);
+  } finally {
+    ctx.searchCache.clear();
+  }
+};
+
 // The catalog:write scope is enforced by @hasScope on each field (schema.graphql).
 export const Mutation: MutationResolvers = {
-  createProduct: (_, { input }, ctx) => createProduct(ctx, input),
-  updateProduct: (_, { input }, ctx) => updateProduct(ctx, input),
-  archiveProduct: (_, { input }, ctx) => archiveProduct(ctx, input),
-  publishProduct: (_, { input }, ctx) => publishProduct(ctx, input),
-  createVariant: (_, { input }, ctx) => createVariant(ctx, input),
-  updateVariant: (_, { input }, ctx) => updateVariant(ctx, input),
-  createCategory: (_, { input }, ctx) => createCategory(ctx, input),
-  updateCategory: (_, { input }, ctx) => updateCategory(ctx, input),
+  createProduct: write(createProduct),
+  updateProduct: write(updateProduct),
+  archiveProduct: write(archiveProduct),
+  publishProduct: write(publishProduct),
+  createVariant: write(createVariant),
+  updateVariant: write(updateVariant),
+  createCategory: write(createCategory),
+  updateCategory: write(updateCategory),
 };

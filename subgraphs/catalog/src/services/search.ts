@@ -484,13 +484,19 @@ const once = <T>(fn: () => Promise<T>) => {
 const cursorKey = (sort: EffectiveSort, row: PageRow): string | number =>
   sort === 'NEWEST' ? (row.sortKey as Date).toISOString() : (row.sortKey as string | number);
 
+/** What a plan's totals and facets depend on: everything but the page (sort, size, cursor). */
+const resultSetKey = (plan: Plan) =>
+  JSON.stringify([plan.search, plan.statuses, plan.categoryIds, plan.brands, plan.minPrice, plan.maxPrice, plan.options, plan.inStock, plan.collectionId]);
+
 /**
  * One page of products. The page is one statement; `totalCount` and `facets` are one statement each, run only
- * when the client selects them.
+ * when the client selects them. All three go through the process's search cache (services/searchCache.ts).
  */
 export async function searchProducts(ctx: CatalogContext, query: ProductQuery): Promise<ProductConnectionModel> {
   const plan = await planQuery(ctx, query);
-  const rows = await ctx.db.$queryRaw<PageRow[]>(pageSql(plan));
+  const results = resultSetKey(plan);
+  const pageKey = `page:${results}:${plan.sort}:${plan.limit}:${JSON.stringify(plan.after)}`;
+  const rows = await ctx.searchCache.get(pageKey, () => ctx.db.$queryRaw<PageRow[]>(pageSql(plan)));
   const products = rows.map(({ sortKey, ...product }) => {
     ctx.loaders.product.prime(product.id, product as ProductModel);
     return { product: product as ProductModel, key: cursorKey(plan.sort, { ...product, sortKey } as PageRow) };
@@ -499,7 +505,7 @@ export async function searchProducts(ctx: CatalogContext, query: ProductQuery): 
   return {
     edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.product })),
     pageInfo: connection.pageInfo,
-    totalCount: once(async () => (await ctx.db.$queryRaw<{ count: number }[]>(countSql(plan)))[0].count),
-    facets: once(async () => shapeFacets(plan, await ctx.db.$queryRaw<FacetRow[]>(facetsSql(plan)))),
+    totalCount: once(() => ctx.searchCache.get(`count:${results}`, async () => (await ctx.db.$queryRaw<{ count: number }[]>(countSql(plan)))[0].count)),
+    facets: once(() => ctx.searchCache.get(`facets:${results}`, async () => shapeFacets(plan, await ctx.db.$queryRaw<FacetRow[]>(facetsSql(plan))))),
   };
 }

@@ -21,7 +21,11 @@ export type StockChangeOutcome = 'APPLIED' | 'DUPLICATE' | 'STALE' | 'UNKNOWN_VA
  * update, so a redelivery (even a concurrent one) changes nothing. Events about unknown variants are recorded
  * too, so they are not redelivered forever. A malformed event throws (for the bus to dead-letter).
  */
-export async function applyStockChanged(target: CatalogDb | { db: CatalogDb }, event: StockChangedEvent): Promise<StockChangeOutcome> {
+export async function applyStockChanged(
+  target: CatalogDb | { db: CatalogDb },
+  event: StockChangedEvent,
+  hooks: { onInStockChange?: () => void } = {},
+): Promise<StockChangeOutcome> {
   const db = 'db' in target ? target.db : target;
   const { eventId, variantId, available } = event;
   if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > 200) throw new Error('StockChanged: eventId must be a non-empty string');
@@ -30,18 +34,24 @@ export async function applyStockChanged(target: CatalogDb | { db: CatalogDb }, e
   const occurredAt = event.occurredAt == null ? null : new Date(event.occurredAt);
   if (occurredAt && Number.isNaN(occurredAt.getTime())) throw new Error('StockChanged: occurredAt is not a date');
 
-  return db.$transaction(async (tx) => {
+  let crossed = false;
+  const outcome = await db.$transaction(async (tx) => {
     const recorded = await tx.processedEvent.createMany({ data: [{ consumer: STOCK_CONSUMER, eventId }], skipDuplicates: true });
     if (recorded.count === 0) return 'DUPLICATE';
     // The variant update's trigger rewrites the product's facet summary; taking the product's lock first keeps the
     // order admin variant edits use (product, then variant), so the two cannot deadlock.
-    await tx.$queryRaw`SELECT p."id" FROM "Product" p JOIN "Variant" v ON v."productId" = p."id" WHERE v."id" = ${variantId} FOR UPDATE OF p`;
+    const [before] = await tx.$queryRaw<{ available: number }[]>`
+      SELECT v."available" FROM "Product" p JOIN "Variant" v ON v."productId" = p."id" WHERE v."id" = ${variantId} FOR UPDATE OF p`;
+    if (before === undefined) return 'UNKNOWN_VARIANT';
     const updated = await tx.variant.updateMany({
       where: { id: variantId, ...(occurredAt ? { OR: [{ availableAt: null }, { availableAt: { lte: occurredAt } }] } : {}) },
       data: { available, ...(occurredAt ? { availableAt: occurredAt } : {}) },
     });
-    if (updated.count === 1) return 'APPLIED';
-    const exists = await tx.variant.findUnique({ where: { id: variantId }, select: { id: true } });
-    return exists ? 'STALE' : 'UNKNOWN_VARIANT';
+    if (updated.count === 0) return 'STALE';
+    crossed = (before.available > 0) !== (available > 0);
+    return 'APPLIED';
   });
+  // Only a variant going in or out of stock changes what the inStock filter and facets return.
+  if (crossed) hooks.onInStockChange?.();
+  return outcome;
 }

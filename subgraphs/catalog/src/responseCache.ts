@@ -1,0 +1,39 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { CatalogContext } from './context.ts';
+import { seesUnpublished } from './services/visibility.ts';
+
+/**
+ * Reuses whole responses to customer-facing reads for the search cache's TTL. Every shopper on a popular search
+ * or category page makes the gateway send catalog the same operation with the same variables, and what catalog
+ * answers depends on nothing about the viewer except whether they may see unpublished products. So a query from
+ * a viewer who may not (customers, partners, anonymous) that succeeded without errors is answered from memory
+ * until the TTL passes or this process writes (the same invalidation as the search cache it lives in). Catalog
+ * editors always read fresh, and so do other services (cart and order price lines and check availability with
+ * what catalog says now, not what it said a few seconds ago). Mutations are never cached.
+ */
+export function responseCachePlugin(): ApolloServerPlugin<CatalogContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const { viewer } = contextValue;
+      if (contextValue.searchCache.ttlMs <= 0 || viewer.service !== undefined || seesUnpublished(viewer)) return;
+      const generation = contextValue.searchCache.generation;
+      let key: string | null = null;
+      let served = false;
+      return {
+        async responseForOperation({ operation, request, response }) {
+          if (operation.operation !== 'query' || request.query === undefined) return null;
+          key = `response\u0000${request.operationName ?? ''}\u0000${request.query}\u0000${JSON.stringify(request.variables ?? {})}`;
+          const data = contextValue.searchCache.peek<Record<string, unknown>>(key);
+          if (data === undefined) return null;
+          served = true;
+          return { http: response.http, body: { kind: 'single', singleResult: { data } } };
+        },
+        async willSendResponse({ response }) {
+          if (served || key === null || response.body.kind !== 'single') return;
+          const { data, errors } = response.body.singleResult;
+          if (data && !errors) contextValue.searchCache.put(key, data, generation);
+        },
+      };
+    },
+  };
+}

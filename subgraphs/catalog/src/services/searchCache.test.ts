@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { SearchCache, searchCacheTtl } from './searchCache.ts';
+
+const counter = () => {
+  let calls = 0;
+  return { compute: async () => ++calls, get calls() { return calls; } };
+};
+
+describe('SearchCache', () => {
+  it('computes a key once while fresh, and shares one computation between concurrent misses', async () => {
+    const cache = new SearchCache(60_000);
+    const c = counter();
+    const [a, b] = await Promise.all([cache.get('k', c.compute), cache.get('k', c.compute)]);
+    expect([a, b, await cache.get('k', c.compute)]).toEqual([1, 1, 1]);
+    expect(c.calls).toBe(1);
+    expect(await cache.get('other', c.compute)).toBe(2);
+  });
+
+  it('computes again once the entry is older than the TTL, or after clear()', async () => {
+    const cache = new SearchCache(30);
+    const c = counter();
+    await cache.get('k', c.compute);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await cache.get('k', c.compute)).toBe(2);
+    cache.clear();
+    expect(await cache.get('k', c.compute)).toBe(3);
+  });
+
+  it('does not keep a failed computation', async () => {
+    const cache = new SearchCache(60_000);
+    await expect(cache.get('k', async () => { throw new Error('database down'); })).rejects.toThrow('database down');
+    expect(await cache.get('k', async () => 'recovered')).toBe('recovered');
+  });
+
+  it('evicts the least recently used entry beyond its size', async () => {
+    const cache = new SearchCache(60_000, 2);
+    const c = counter();
+    await cache.get('a', c.compute);
+    await cache.get('b', c.compute);
+    await cache.get('a', c.compute); // a is now the most recent
+    await cache.get('c', c.compute); // evicts b
+    expect(cache.size).toBe(2);
+    expect(await cache.get('a', c.compute)).toBe(1);
+    expect(await cache.get('b', c.compute)).toBe(4);
+  });
+
+  it('is off with a TTL of 0, and reads its TTL from CATALOG_SEARCH_CACHE_MS', async () => {
+    const cache = new SearchCache(0);
+    const c = counter();
+    await cache.get('k', c.compute);
+    await cache.get('k', c.compute);
+    expect(c.calls).toBe(2);
+    expect(searchCacheTtl({})).toBe(5_000);
+    expect(searchCacheTtl({ CATALOG_SEARCH_CACHE_MS: '0' })).toBe(0);
+    expect(() => searchCacheTtl({ CATALOG_SEARCH_CACHE_MS: '-1' })).toThrow(/non-negative/);
+  });
+
+  it('keeps values stored with put for peek until the TTL or clear(), and never with a TTL of 0', async () => {
+    const cache = new SearchCache(30);
+    expect(cache.peek('r')).toBeUndefined();
+    cache.put('r', { data: 1 });
+    expect(cache.peek('r')).toEqual({ data: 1 });
+    expect(await cache.get('r', async () => 'computed')).toEqual({ data: 1 });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(cache.peek('r')).toBeUndefined();
+    cache.put('r', 2);
+    cache.clear();
+    expect(cache.peek('r')).toBeUndefined();
+    const before = cache.generation;
+    cache.clear();
+    cache.put('r', 'computed before the clear', before);
+    expect(cache.peek('r')).toBeUndefined();
+    const off = new SearchCache(0);
+    off.put('r', 3);
+    expect(off.peek('r')).toBeUndefined();
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * A short-lived, per-process cache of catalog reads: search results (page rows, totals, facets) keyed by the
+ * validated query plan, and whole customer-facing responses (responseCache.ts). The storefront's traffic repeats itself (the same popular searches and category pages from many
+ * shoppers), and catalog processes scale out while the database does not: each hit saves the database the
+ * statements that dominate a search page.
+ *
+ * Freshness: a catalog write made through this process, or a stock event that moves a variant in or out of stock,
+ * clears the cache at once; anything else (writes through another catalog process) shows within `ttlMs`. Concurrent misses on one key share a single
+ * computation, so a burst on a cold query costs the database one round of statements. A failed computation is
+ * not kept.
+ */
+export class SearchCache {
+  private readonly entries = new Map<string, { until: number; value: Promise<unknown>; settled?: { value: unknown } }>();
+
+  private clears = 0;
+
+  constructor(readonly ttlMs: number, private readonly maxEntries = 1_000) {}
+
+  get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    if (this.ttlMs <= 0) return compute();
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.until > now) {
+      // Re-inserting keeps the Map in least-recently-used order for eviction.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.value as Promise<T>;
+    }
+    const entry = { until: now + this.ttlMs, value: compute() as Promise<unknown> };
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    entry.value.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return entry.value as Promise<T>;
+  }
+
+  /** A fresh value stored with `put`, without waiting. */
+  peek<T>(key: string): T | undefined {
+    const hit = this.entries.get(key);
+    return hit?.settled && hit.until > Date.now() ? (hit.settled.value as T) : undefined;
+  }
+
+  /**
+   * Stores a value computed outside `get`. Pass the `generation` read before computing it: a value computed
+   * across a clear() may predate the write that cleared, so it is dropped.
+   */
+  put(key: string, value: unknown, generation = this.generation): void {
+    if (this.ttlMs <= 0 || generation !== this.generation) return;
+    this.entries.delete(key);
+    this.entries.set(key, { until: Date.now() + this.ttlMs, value: Promise.resolve(value), settled: { value } });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /** Forgets everything: called after every catalog write this process makes. */
+  clear(): void {
+    this.clears++;
+    this.entries.clear();
+  }
+
+  /** Counts clear() calls. */
+  get generation(): number {
+    return this.clears;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** CATALOG_SEARCH_CACHE_MS (default 5000; 0 turns the cache off). */
+export function searchCacheTtl(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.CATALOG_SEARCH_CACHE_MS;
+  if (raw === undefined || raw === '') return 5_000;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`CATALOG_SEARCH_CACHE_MS must be a non-negative integer, got "${raw}"`);
+  return ms;
+}

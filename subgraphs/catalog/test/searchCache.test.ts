@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayHeaders } from '@storefront/shared/testing';
+import { applyStockChanged } from '../src/index.ts';
+import { asAdmin, asAnonymous, available, fixture, startCatalog, type CatalogHarness } from './support.ts';
+
+let h: CatalogHarness;
+
+beforeAll(async () => {
+  h = await startCatalog({ searchCacheMs: 60_000 });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const SEARCH = /* GraphQL */ `
+  query Search($search: String, $first: Int) {
+    products(first: $first, search: $search, filter: { inStock: true }) {
+      totalCount
+      facets { inStock brands { value count } }
+      edges { node { id title variants { sku } } }
+    }
+  }
+`;
+
+// The same search with one more field: another document, so the response cache cannot answer it.
+const SEARCH_WITH_BRAND = SEARCH.replace('title variants', 'title brand variants');
+
+describe('the search cache', () => {
+  it('answers a repeated search without the search statements, only the per-product loaders', async () => {
+    h.statements.reset();
+    const first = await h.gql(SEARCH, { search: 'hoodie', first: 5 });
+    const cold = h.statements.statements.length;
+    h.statements.reset();
+    const again = await h.gql(SEARCH_WITH_BRAND, { search: 'hoodie', first: 5 });
+    expect(again.data.products.totalCount).toBe(first.data.products.totalCount);
+    expect(again.data.products.edges.map((e: any) => e.node.id)).toEqual(first.data.products.edges.map((e: any) => e.node.id));
+    // Page, total and facets came from the cache; the variants loader still reads the database.
+    expect(h.statements.count).toBe(1);
+    expect(cold).toBeGreaterThanOrEqual(4);
+    // Another page size shares the cached total and facets but not the page.
+    h.statements.reset();
+    await h.gql(SEARCH_WITH_BRAND, { search: 'hoodie', first: 6 });
+    expect(h.statements.count).toBe(2);
+  });
+
+  it('answers a customer\'s repeated query whole, with no statement; an editor always reads the database', async () => {
+    const product = fixture.products[2];
+    const PRODUCT = 'query($id: ID!) { product(id: $id) { id title variants { sku price { amount } } } }';
+    const first = await h.gql(PRODUCT, { id: product.id });
+    expect(first.data.product.id).toBe(product.id);
+    h.statements.reset();
+    expect(await h.gql(PRODUCT, { id: product.id }, asAnonymous())).toEqual(first);
+    expect(h.statements.count).toBe(0);
+    // Other variables are another answer.
+    expect((await h.gql(PRODUCT, { id: fixture.products[3].id })).data.product.id).toBe(fixture.products[3].id);
+    expect(h.statements.count).toBeGreaterThan(0);
+
+    // Editors and other services (cart pricing a line) always read the database.
+    for (const headers of [asAdmin(), gatewayHeaders({ service: 'cart' })]) {
+      h.statements.reset();
+      await h.gql(PRODUCT, { id: product.id }, headers);
+      await h.gql(PRODUCT, { id: product.id }, headers);
+      expect(h.statements.count).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it('shows another writer\'s change only after clear (or the TTL), and its own writes at once', async () => {
+    const product = fixture.products.slice(1).find((p) => p.variants.some((v) => available(v.sku) > 0))!;
+    const before = (await h.gql(SEARCH, { search: product.title, first: 24 })).data;
+    expect(before.products.edges.map((e: any) => e.node.id)).toContain(product.id);
+    // A stock event (another writer, through the database) sells the product out: the cached answer stays.
+    for (const v of product.variants) await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: v.id, available: 0 });
+    expect((await h.gql(SEARCH, { search: product.title, first: 24 })).data).toEqual(before);
+
+    // A catalog write through this process clears the cache: the sold-out product is gone from the inStock listing.
+    const renamed = await h.gql(
+      'mutation($input: UpdateProductInput!) { updateProduct(input: $input) { userErrors { code } } }',
+      { input: { id: fixture.products[0].id, description: 'Updated to clear the search cache.' } },
+      asAdmin(),
+    );
+    expect(renamed.data.updateProduct.userErrors).toEqual([]);
+    const after = (await h.gql(SEARCH, { search: product.title, first: 24 })).data;
+    expect(after.products.edges.map((e: any) => e.node.id)).not.toContain(product.id);
+    expect(after.products.totalCount).toBe(before.products.totalCount - 1);
+  });
+});

@@ -5,7 +5,7 @@
 // own (BENCH_REDIS_DB, default 8, flushed first) and databases bench_subs_<name> (recreated).
 // Events are real: `transition(PARTIALLY_REFUNDED)` commits the order change and its outbox row in
 // this process; the order subgraph's relay publishes it to Redis, its live consumer pushes it out.
-//   - latency: commit -> client (includes the relay's 250 ms poll) and outbox publish -> client
+//   - latency: commit -> client (the relay is woken by the commit's NOTIFY) and outbox publish -> client
 //     (publishedAt, set by the relay's transaction), p50/p99 over every delivery; the paced phase
 //     waits for full delivery of each event before the next, the burst phase does not.
 //   - throughput: a burst of events committed back to back; deliveries/s and fully fanned-out events/s.

@@ -14,16 +14,10 @@ import { createGateway, type GatewayServer } from '../src/server.ts';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.ts';
 import { loadProtectionConfig, type ProtectionConfig } from '../src/protection/config.ts';
 import { buildManifest, serializeManifest, sha256Hex } from '../src/persistedQueries/manifest.ts';
-import { collect, connect, startJwks, until, type Collected } from './wsTestKit.ts';
+import { collect, connect, ORDER_SDL, startJwks, until, type Collected } from './wsTestKit.ts';
 
 // Purpose-built subgraphs: "order" owns a Subscription; "catalog" extends its entity with a
 // recursive field (for depth bombs) and a sliced list (for cost).
-const ORDER_SDL = `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { ping: String }
-  type Subscription { ticks(topic: String!): Tick! }
-  type Tick @key(fields: "id") { id: ID! n: Int! }
-`;
 const CATALOG_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Query { pong: String }
@@ -310,7 +304,11 @@ describe('rate limits over WebSocket', () => {
   it('closes a connection that keeps sending after being rate limited with 4429', async () => {
     const { client, closed } = connectFrom(safelisted);
     const ops = Array.from({ length: 10 }, () => collect(client, byId('Ping')));
-    await until(() => closed.code !== undefined);
+    // Generous: the full suite can starve this process for seconds. On a timeout, say what did come back.
+    await until(() => closed.code !== undefined, 30_000).catch(() => {
+      const outcome = ops.map((o) => (o.results.length ? 'served' : o.errors.length ? String(o.errors.flat()[0]?.extensions?.code) : 'pending'));
+      throw new Error(`no 4429 close; operations: ${outcome.join(', ')}`);
+    });
     expect(closed.code).toBe(4429);
     expect(closed.reason).toMatch(/rate limited/i);
     const limited = ops.flatMap((o) => o.errors.flat()).filter((e: any) => e.extensions?.code === 'RATE_LIMITED');

@@ -14,12 +14,12 @@ import { CostAnalyzer } from './cost.ts';
 import { LIMIT_CODE, limitValidation, measureLimitError, tokenLimitMessage, tokenLimitOf } from './limits.ts';
 import { clientRateMessage, costBudgetError, ipRateMessage, RATE_LIMITED, seconds } from './rateErrors.ts';
 import { countLimitError, emptyStats, type ProtectionStats } from './stats.ts';
-import { createWebSocketJudge, judgedOnWebSocket, type WebSocketJudgement, type WebSocketOperationPayload } from './webSocket.ts';
+import { createWebSocketJudge, judgedOnWebSocket, type WebSocketJudgement, type WebSocketOperation } from './webSocket.ts';
 
 export { loadProtectionConfig, DEFAULT_LIMITS, type ProtectionConfig, type OperationLimits, type RateLimits } from './config.ts';
 export { RATE_LIMITED } from './rateErrors.ts';
 export type { ProtectionStats } from './stats.ts';
-export type { WebSocketJudgement, WebSocketOperationPayload } from './webSocket.ts';
+export type { WebSocketJudgement, WebSocketOperation, WebSocketOperationPayload } from './webSocket.ts';
 export { PQ_HASH_MISMATCH } from '../persistedQueries/policy.ts';
 export const BATCH_TOO_LARGE = 'BATCH_TOO_LARGE';
 /** Codes the gateway adds that are the client's to see (the shared error masker hides unknown codes). */
@@ -50,7 +50,7 @@ export interface Protection {
    * Allowed: the parsed document to execute (the context is marked so Apollo Server does not judge
    * it again). Refused: errors with the codes HTTP uses.
    */
-  judgeWebSocketOperation(operation: { payload: WebSocketOperationPayload; context: GatewayContext; schema: GraphQLSchema }): Promise<WebSocketJudgement>;
+  judgeWebSocketOperation(operation: WebSocketOperation): Promise<WebSocketJudgement>;
   registry: PersistedQueryRegistry;
   stats(): ProtectionStats;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import type { StringCache } from './apqCache.ts';
 import type { RateLimiter } from './rateLimiter.ts';
 import type { CostAnalyzer } from './cost.ts';
 import { limitError, measureLimitError, tokenLimitMessage, tokenLimitOf } from './limits.ts';
-import { clientRateMessage, costBudgetError, ipRateMessage, RATE_LIMITED, seconds } from './rateErrors.ts';
+import { ipRateMessage, RATE_LIMITED, seconds } from './rateErrors.ts';
 import { countLimitError, type ProtectionStats } from './stats.ts';
 
 /** The payload of a graphql-ws `subscribe` message (queries and mutations arrive the same way). */
@@ -17,6 +17,18 @@ export interface WebSocketOperationPayload {
   operationName?: unknown;
   variables?: unknown;
   extensions?: unknown;
+}
+
+export interface WebSocketOperation {
+  payload: WebSocketOperationPayload;
+  context: GatewayContext;
+  schema: GraphQLSchema;
+  /**
+   * Told each rate-limit decision as Redis answers it. Replies arrive in the order operations were sent, while
+   * the rest of the judging (an id lookup, parsing) finishes in any order, so "refused N times in a row" must
+   * be counted here rather than from the finished judgements.
+   */
+  onRateDecision?: (allowed: boolean) => void;
 }
 
 export type WebSocketJudgement =
@@ -48,10 +60,10 @@ export interface WebSocketJudgeOptions {
 const error = (message: string, code: string, extensions: Record<string, unknown> = {}) => new GraphQLError(message, { extensions: { code, ...extensions } });
 
 /**
- * Judges one operation sent over the WebSocket exactly as an HTTP request is judged, in the same
- * order: the rate limit (per partner client, else per address, on the same Redis counters as
- * HTTP), the persisted query policy, the token limit while parsing, the validation rules (depth,
- * aliases, root fields, directives), fields and cost, and a partner's cost budget. Refusals carry
+ * Judges one operation sent over the WebSocket exactly as an HTTP request from a signed-in caller is
+ * judged, in the same order: the rate limit (per address, on the same Redis counter as HTTP), the
+ * persisted query policy, the token limit while parsing, the validation rules (depth,
+ * aliases, root fields, directives), then fields and cost. Refusals carry
  * the codes and messages HTTP responses carry; `retryAfter` (seconds) says when a rate-limited
  * caller may try again.
  */
@@ -62,22 +74,19 @@ export function createWebSocketJudge(options: WebSocketJudgeOptions) {
   const rules = [...specifiedRules, ...options.validationRules];
   const refused = (errors: GraphQLError[], rateLimited = false): WebSocketJudgement => ({ allowed: false, errors, rateLimited });
 
-  async function rateLimit(context: GatewayContext): Promise<GraphQLError | null> {
-    if (!rate.enabled) return null;
-    const client = context.client;
-    if (!client && rate.perIp <= 0) return null;
-    const limit = client ? rate.perClient[client.rateTier] : rate.perIp;
-    const decision = await limiter.consume(client ? `client:${client.clientId}` : `ip:${context.clientIp ?? 'unknown'}`, limit, rate.windowMs, 1);
+  /**
+   * The per-address limit, on the same Redis counter as that address's HTTP requests. WebSocket callers sign in
+   * with access tokens only (partner keys are HTTP-only), so there is no per-client limit or cost budget here.
+   */
+  async function rateLimit(context: GatewayContext, onDecision?: (allowed: boolean) => void): Promise<GraphQLError | null> {
+    if (!rate.enabled || rate.perIp <= 0) return null;
+    const decision = await limiter.consume(`ip:${context.clientIp ?? 'unknown'}`, rate.perIp, rate.windowMs, 1);
+    onDecision?.(decision.allowed);
     if (decision.allowed) return null;
     const retryAfter = seconds(decision.retryAfterMs);
-    if (client) {
-      stats.rateLimited.client += 1;
-      log.warn({ clientId: client.clientId, tier: client.rateTier, limit, transport: 'websocket' }, 'rate limit hit (API client)');
-      return error(clientRateMessage(limit, rate.windowMs), RATE_LIMITED, { limit: 'client', retryAfter, retryAfterSeconds: retryAfter });
-    }
     stats.rateLimited.ip += 1;
-    log.warn({ ip: context.clientIp, limit, transport: 'websocket' }, 'rate limit hit (address)');
-    return error(ipRateMessage(limit, rate.windowMs), RATE_LIMITED, { limit: 'ip', retryAfter, retryAfterSeconds: retryAfter });
+    log.warn({ ip: context.clientIp, limit: rate.perIp, transport: 'websocket' }, 'rate limit hit (address)');
+    return error(ipRateMessage(rate.perIp, rate.windowMs), RATE_LIMITED, { limit: 'ip', retryAfter, retryAfterSeconds: retryAfter });
   }
 
   /** The operation's text: as sent, or looked up by its persisted id (as Apollo Server does over HTTP). */
@@ -103,8 +112,8 @@ export function createWebSocketJudge(options: WebSocketJudgeOptions) {
     }
   }
 
-  return async function judgeWebSocketOperation({ payload, context, schema }: { payload: WebSocketOperationPayload; context: GatewayContext; schema: GraphQLSchema }): Promise<WebSocketJudgement> {
-    const limited = await rateLimit(context);
+  return async function judgeWebSocketOperation({ payload, context, schema, onRateDecision }: WebSocketOperation): Promise<WebSocketJudgement> {
+    const limited = await rateLimit(context, onRateDecision);
     if (limited) return refused([limited], true);
 
     const verdict = options.judgePolicy(context, { query: payload.query, extensions: payload.extensions });
@@ -126,23 +135,10 @@ export function createWebSocketJudge(options: WebSocketJudgeOptions) {
 
     const operationName = typeof payload.operationName === 'string' ? payload.operationName : undefined;
     const variables = (payload.variables ?? undefined) as Record<string, unknown> | undefined;
-    if (limits.enabled) {
-      const measure = analyzer.measure(schema, document, operationName, variables);
-      const tooBig = measureLimitError(limits, measure);
-      if (tooBig) {
-        countLimitError(stats, tooBig);
-        return refused([tooBig]);
-      }
-      if (context.client && rate.enabled && measure.cost > 0) {
-        const budget = rate.costBudget[context.client.rateTier];
-        const decision = await limiter.consume(`cost:${context.client.clientId}`, budget, rate.windowMs, measure.cost);
-        if (!decision.allowed) {
-          const retryAfter = seconds(decision.retryAfterMs);
-          const spent = costBudgetError(budget, rate.windowMs, measure.cost, retryAfter, { retryAfter });
-          countLimitError(stats, spent);
-          return refused([spent], true);
-        }
-      }
+    const tooBig = limits.enabled ? measureLimitError(limits, analyzer.measure(schema, document, operationName, variables)) : null;
+    if (tooBig) {
+      countLimitError(stats, tooBig);
+      return refused([tooBig]);
     }
     (context as unknown as Record<symbol, unknown>)[JUDGED] = true;
     return { allowed: true, document, operationName, variables };

@@ -130,12 +130,12 @@ export function attachGatewaySubscriptions(options: {
       onSubscribe: async (ctx, _id, payload) => {
         const extra = ctx.extra as Extra;
         const context: WsContext = { requestId: randomUUID(), viewer: extra.viewer!, clientIp: extra.clientIp, connection: extra };
-        const judgement = await options.protection.judgeWebSocketOperation({ payload, context, schema });
+        const onRateDecision = (allowed: boolean) => void (extra.rateLimitedInARow = allowed ? 0 : (extra.rateLimitedInARow ?? 0) + 1);
+        const judgement = await options.protection.judgeWebSocketOperation({ payload, context, schema, onRateDecision });
         if (judgement.allowed) {
-          extra.rateLimitedInARow = 0;
           return { schema, document: judgement.document, operationName: judgement.operationName, variableValues: judgement.variables, contextValue: context };
         }
-        if (judgement.rateLimited && (extra.rateLimitedInARow = (extra.rateLimitedInARow ?? 0) + 1) >= RATE_LIMITED_IN_A_ROW) {
+        if (judgement.rateLimited && (extra.rateLimitedInARow ?? 0) >= RATE_LIMITED_IN_A_ROW) {
           // After graphql-ws has sent this operation's error.
           setImmediate(() => extra.socket.close(CLOSE.rateLimited, 'Rate limited: too many operations'));
         }

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { setPublicMaxAge } from '@storefront/shared';
 import type { CatalogContext } from './context.ts';
 import { seesUnpublished } from './services/visibility.ts';
 
@@ -10,28 +11,35 @@ import { seesUnpublished } from './services/visibility.ts';
  * until the TTL passes or this process writes (the same invalidation as the search cache it lives in). Catalog
  * editors always read fresh, and so do other services (cart and order price lines and check availability with
  * what catalog says now, not what it said a few seconds ago). Mutations are never cached.
+ *
+ * Those same answers leave with `Cache-Control: public, max-age=N`, N being what is left of their TTL, so the
+ * gateway (and a CDN behind it) may keep them no longer than catalog itself would.
  */
 export function responseCachePlugin(): ApolloServerPlugin<CatalogContext> {
   return {
     async requestDidStart({ contextValue }) {
-      const { viewer } = contextValue;
-      if (contextValue.searchCache.ttlMs <= 0 || viewer.service !== undefined || seesUnpublished(viewer)) return;
-      const generation = contextValue.searchCache.generation;
+      const { viewer, searchCache } = contextValue;
+      if (searchCache.ttlMs <= 0 || viewer.service !== undefined || seesUnpublished(viewer)) return;
+      const generation = searchCache.generation;
       let key: string | null = null;
-      let served = false;
+      let servedFor = 0;
       return {
         async responseForOperation({ operation, request, response }) {
           if (operation.operation !== 'query' || request.query === undefined) return null;
           key = `response\u0000${request.operationName ?? ''}\u0000${request.query}\u0000${JSON.stringify(request.variables ?? {})}`;
-          const data = contextValue.searchCache.peek<Record<string, unknown>>(key);
-          if (data === undefined) return null;
-          served = true;
-          return { http: response.http, body: { kind: 'single', singleResult: { data } } };
+          const hit = searchCache.peek<Record<string, unknown>>(key);
+          if (hit === undefined) return null;
+          servedFor = hit.remainingMs;
+          return { http: response.http, body: { kind: 'single', singleResult: { data: hit.value } } };
         },
         async willSendResponse({ response }) {
-          if (served || key === null || response.body.kind !== 'single') return;
+          if (key === null || response.body.kind !== 'single') return;
+          if (servedFor > 0) return setPublicMaxAge(response.http.headers, servedFor);
           const { data, errors } = response.body.singleResult;
-          if (data && !errors) contextValue.searchCache.put(key, data, generation);
+          if (!data || errors) return;
+          searchCache.put(key, data, generation);
+          // Not when a write cleared the cache while this was computed: that answer may predate the write.
+          if (searchCache.generation === generation) setPublicMaxAge(response.http.headers, searchCache.ttlMs);
         },
       };
     },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayHeaders } from '@storefront/shared/testing';
 import { applyStockChanged } from '../src/index.ts';
-import { asAdmin, asAnonymous, available, fixture, startCatalog, type CatalogHarness } from './support.ts';
+import { asAdmin, asAnonymous, asCustomer, available, fixture, startCatalog, type CatalogHarness } from './support.ts';
 
 let h: CatalogHarness;
 
@@ -63,6 +63,21 @@ describe('the search cache', () => {
       await h.gql(PRODUCT, { id: product.id }, headers);
       expect(h.statements.count).toBeGreaterThanOrEqual(4);
     }
+  });
+
+  it('marks the answers it reuses public for what is left of their TTL; editors\', services\' and failed ones never', async () => {
+    const cacheControl = async (query: string, variables: Record<string, unknown>, headers: Record<string, string>) => {
+      const res = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+      await res.text();
+      return res.headers.get('cache-control');
+    };
+    const PRODUCT = 'query($id: ID!) { product(id: $id) { id title } }';
+    const id = fixture.products[4].id;
+    expect(await cacheControl(PRODUCT, { id }, asCustomer())).toBe('public, max-age=60');
+    expect(await cacheControl(PRODUCT, { id }, asAnonymous())).toMatch(/^public, max-age=(59|60)$/); // served from memory
+    expect(await cacheControl(PRODUCT, { id }, asAdmin())).toBeNull();
+    expect(await cacheControl(PRODUCT, { id }, gatewayHeaders({ service: 'cart' }))).toBeNull();
+    expect(await cacheControl('query { products(first: 500) { totalCount } }', {}, asCustomer())).toBeNull(); // refused: first above 100
   });
 
   it('shows another writer\'s change only after clear (or the TTL), and its own writes at once', async () => {

@@ -263,3 +263,19 @@ describe('transport', () => {
     expect(forged.status).toBe(401);
   });
 });
+
+describe('cache hints', () => {
+  const cacheControl = async (query: string, variables: Record<string, unknown>, headers: Record<string, string>) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+    await res.text();
+    return res.headers.get('cache-control');
+  };
+
+  it('lets the gateway reuse stock answers to shoppers for INVENTORY_STOCK_MAX_AGE_MS, never a service\'s or a mutation\'s', async () => {
+    const r = [{ __typename: 'Variant', id: fixture.products[0].variants[0].id }];
+    expect(await cacheControl(STOCK, { r }, asCustomer)).toBe('public, max-age=2');
+    expect(await cacheControl(STOCK, { r }, asOrderService)).toBeNull();
+    const restock = { variantId: fixture.products[0].variants[0].id, locationId: AMS, quantity: 1, reason: 'cache hint test' };
+    expect(await cacheControl(RESTOCK, { input: restock }, asAdmin)).toBeNull();
+  });
+});

@@ -59,7 +59,10 @@ describe('SearchCache', () => {
     const cache = new SearchCache(30);
     expect(cache.peek('r')).toBeUndefined();
     cache.put('r', { data: 1 });
-    expect(cache.peek('r')).toEqual({ data: 1 });
+    const fresh = cache.peek('r');
+    expect(fresh?.value).toEqual({ data: 1 });
+    expect(fresh?.remainingMs).toBeGreaterThan(0);
+    expect(fresh?.remainingMs).toBeLessThanOrEqual(30);
     expect(await cache.get('r', async () => 'computed')).toEqual({ data: 1 });
     await new Promise((r) => setTimeout(r, 60));
     expect(cache.peek('r')).toBeUndefined();

@@ -36,10 +36,11 @@ export class SearchCache {
     return entry.value as Promise<T>;
   }
 
-  /** A fresh value stored with `put`, without waiting. */
-  peek<T>(key: string): T | undefined {
+  /** A fresh value stored with `put`, without waiting, and how long it stays fresh. */
+  peek<T>(key: string): { value: T; remainingMs: number } | undefined {
     const hit = this.entries.get(key);
-    return hit?.settled && hit.until > Date.now() ? (hit.settled.value as T) : undefined;
+    const remainingMs = hit ? hit.until - Date.now() : 0;
+    return hit?.settled && remainingMs > 0 ? { value: hit.settled.value as T, remainingMs } : undefined;
   }
 
   /**

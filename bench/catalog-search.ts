@@ -4,7 +4,8 @@
 // processes in production mode (as deployed: NODE_ENV=production, limits and rate limits on), and drives them from
 // this process with a closed loop of concurrent clients. Two catalog processes run, one with its caches (search
 // results and whole customer responses, CATALOG_SEARCH_CACHE_MS) on and one with them off, each behind its own
-// gateway. Each page is measured direct to a catalog and through its gateway; the app's pages, which add stock
+// gateway: the first with its response cache on (GATEWAY_RESPONSE_CACHE_MB; it keeps what catalog and inventory
+// mark public, for their max-age), the second with it off. Each page is measured direct to a catalog and through its gateway; the app's pages, which add stock
 // from inventory, only through the gateways. The repeated pages cycle through 10 popular searches (all cache hits
 // when on); the long-tail rows make every request a new search (all misses).
 // Prints RPS, latency percentiles and the gateway-over-direct throughput ratio; writes bench/results/catalog-search.json.
@@ -103,7 +104,9 @@ console.log(bench.seedSeconds === null ? 'reusing the seeded bench databases' : 
 const { catalog } = bench;
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
+const METRICS_TOKEN = 'catalog-search-bench-metrics';
 const results: LoadResult[] = [];
+const responseCache: Record<string, number> = {};
 try {
   await Promise.all([
     serve('catalog', { CATALOG_DATABASE_URL: bench.catalogUrl, CATALOG_PORT: String(PORTS.catalog) }, `${url(PORTS.catalog)}/health`),
@@ -111,9 +114,11 @@ try {
     serve('catalog', { CATALOG_DATABASE_URL: bench.catalogUrl, CATALOG_PORT: String(PORTS.catalogUncached), CATALOG_SEARCH_CACHE_MS: '0' }, `${url(PORTS.catalogUncached)}/health`),
     serve('inventory', { INVENTORY_DATABASE_URL: bench.inventoryUrl, INVENTORY_PORT: String(PORTS.inventory) }, `${url(PORTS.inventory)}/health`),
   ]);
-  const gateway = (port: number, catalogPort: number) =>
+  const gateway = (port: number, catalogPort: number, responseCacheMb: string) =>
     serve('gateway', {
       GATEWAY_PORT: String(port),
+      GATEWAY_RESPONSE_CACHE_MB: responseCacheMb,
+      METRICS_TOKEN,
       CATALOG_URL: `${url(catalogPort)}/graphql`,
       INVENTORY_URL: `${url(PORTS.inventory)}/graphql`,
       // The bench sends ad-hoc documents (the catalog-only twins of the app's pages), so no safelist; every other
@@ -121,7 +126,7 @@ try {
       PQ_DEFAULT_POLICY: 'off',
       RATE_LIMIT_PER_IP: '1000000',
     }, `${url(port)}/health`);
-  await Promise.all([gateway(PORTS.gateway, PORTS.catalog), gateway(PORTS.gatewayUncached, PORTS.catalogUncached)]);
+  await Promise.all([gateway(PORTS.gateway, PORTS.catalog, '64'), gateway(PORTS.gatewayUncached, PORTS.catalogUncached, '0')]);
 
   // One keep-alive pool per target, as a mobile client's HTTP stack would hold.
   const pools = new Map<string, Pool>();
@@ -187,6 +192,9 @@ try {
     console.log(`  ${scenario.name}: ${result.rps} req/s, p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms, errors ${result.errors}`);
   }
   await Promise.all([...pools.values()].map((p) => p.close()));
+  const metrics = await (await fetch(`${url(PORTS.gateway)}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  for (const [, outcome, count] of metrics.matchAll(/^gateway_response_cache_total\{outcome="(\w+)"\} (\d+)$/gm)) responseCache[outcome] = Number(count);
+  console.log('gateway response cache (the cached gateway, whole run):', responseCache);
 } finally {
   for (const child of children) {
     child.removeAllListeners('exit');
@@ -212,6 +220,7 @@ const output = {
   settings: { concurrency, secondsPerScenario: seconds, warmupSeconds: 2, searches: SEARCHES },
   results,
   gatewayOverDirect: ratios,
+  gatewayResponseCache: responseCache,
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/catalog-search.json', import.meta.url), `${JSON.stringify(output, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { SubscriptionLimits } from './subscriptions/server.ts';
 import { loadProtectionConfig, type ProtectionConfig } from './protection/config.ts';
+import { responseCacheBytes } from './responseCache.ts';
 import { SUBGRAPH_NAMES, subgraphUrl, internalSecret, type SubgraphName } from '@storefront/shared';
 
 export interface GatewayConfig {
@@ -23,6 +24,8 @@ export interface GatewayConfig {
    * cached key verification at once. Null: changes take effect when the cache entry expires (60 s).
    */
   eventsRedisUrl: string | null;
+  /** GATEWAY_RESPONSE_CACHE_MB in bytes: whole responses every subgraph marked public (README: Caching); 0 is off. */
+  responseCacheBytes: number;
   /** METRICS_TOKEN: GET /metrics needs `Authorization: Bearer <token>`; production without one does not serve /metrics. */
   metricsToken: string | null;
 }
@@ -49,5 +52,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     protection: loadProtectionConfig(env, production),
     eventsRedisUrl: env.REDIS_URL || null,
     metricsToken: env.METRICS_TOKEN || null,
+    responseCacheBytes: responseCacheBytes(env),
   };
 }

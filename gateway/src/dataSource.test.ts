@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, verifyIdentity, type Viewer } from '@storefront/shared';
-import { SignedDataSource } from './dataSource.ts';
+import { cacheHintOf, SignedDataSource, type CacheHint } from './dataSource.ts';
 
 const SECRET = 'data-source-test-secret-0123456789abcdef';
 let server: http.Server;
@@ -20,6 +20,10 @@ beforeAll(async () => {
       if (req.url === '/ok') {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ data: { hello: 'world' }, errors: [{ message: 'partial' }] }));
+      } else if (req.url === '/public') {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('cache-control', 'public, max-age=5');
+        res.end(JSON.stringify({ data: { hello: 'cacheable' } }));
       } else if (req.url === '/500') {
         res.statusCode = 500;
         res.end('boom');
@@ -38,13 +42,18 @@ afterAll(() => new Promise<void>((resolve) => { server.closeAllConnections(); se
 
 const viewer: Viewer = { userId: 'u-1', roles: ['CUSTOMER'], scopes: ['orders:read'] } as Viewer;
 
+/** The hints each fetch gave the response's cache policy (Apollo's CachePolicy.restrict). */
+let restricted: CacheHint[] = [];
+const overallCachePolicy = { restrict: (hint: CacheHint) => void restricted.push(hint) };
+
 function call(path: string, context: Record<string, unknown> = { viewer, requestId: 'req-1', clientIp: '203.0.113.9' }, timeoutMs = 1_000) {
   const source = new SignedDataSource('catalog', `${base}${path}`, SECRET, timeoutMs);
+  restricted = [];
   return source.process({
     kind: 'incoming operation',
     request: { query: 'query Q($id: ID!) { product(id: $id) { id } }', variables: { id: 'p1' }, operationName: 'Q' },
     context,
-    incomingRequestContext: {} as never,
+    incomingRequestContext: { overallCachePolicy } as never,
   } as never);
 }
 
@@ -58,6 +67,22 @@ describe('SignedDataSource', () => {
     expect(lastHeaders['x-forwarded-for']).toBe('203.0.113.9');
     const verified = verifyIdentity((name) => lastHeaders[name] as string | undefined, SECRET);
     expect(verified).toMatchObject({ ok: true, viewer: { userId: 'u-1', roles: ['CUSTOMER'] } });
+  });
+
+  it("narrows the response's cache policy to the subgraph's Cache-Control, and to uncacheable without one", async () => {
+    await call('/public');
+    expect(restricted).toEqual([{ maxAge: 5, scope: 'PUBLIC' }]);
+    await call('/ok');
+    expect(restricted).toEqual([{ maxAge: 0 }]);
+  });
+
+  it('reads Cache-Control headers as Apollo does', () => {
+    expect(cacheHintOf('max-age=60, private')).toEqual({ maxAge: 60, scope: 'PRIVATE' });
+    expect(cacheHintOf('public,max-age=3')).toEqual({ maxAge: 3, scope: 'PUBLIC' });
+    expect(cacheHintOf('public, max-age=abc')).toEqual({ maxAge: 0, scope: 'PUBLIC' });
+    expect(cacheHintOf('no-store')).toEqual({ maxAge: 0 });
+    expect(cacheHintOf('public, max-age=5, no-cache')).toEqual({ maxAge: 0 });
+    expect(cacheHintOf(undefined)).toEqual({ maxAge: 0 });
   });
 
   it('signs the anonymous viewer when the context has none', async () => {

@@ -5,6 +5,11 @@ import { ANONYMOUS, signIdentity } from '@storefront/shared';
 import type { GatewayContext } from './context.ts';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+/** What CachePolicy.restrict takes (@apollo/cache-control-types' CacheHint). */
+export interface CacheHint {
+  maxAge?: number;
+  scope?: 'PUBLIC' | 'PRIVATE';
+}
 
 /** One keep-alive connection pool for all subgraph traffic from this process. */
 const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: 128, pipelining: 1 });
@@ -39,12 +44,14 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
 
     let status: number;
     let text: string;
+    let cacheControl: string | string[] | undefined;
     try {
       const res = await agent.request({
         origin: this.origin, path: this.path, method: 'POST', headers, body,
         headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = res.statusCode;
+      cacheControl = res.headers['cache-control'];
       text = await res.body.text();
     } catch {
       throw new GraphQLError(`Subgraph "${this.serviceName}" is unavailable`, {
@@ -67,6 +74,27 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
         extensions: { code: 'SUBGRAPH_ERROR', serviceName: this.serviceName },
       });
     }
+    // As RemoteGraphQLDataSource does: each fetch narrows the response's cache policy to what its subgraph
+    // allows, and a fetch without a Cache-Control header makes the whole response uncacheable.
+    // Subscription events run their plans outside Apollo Server, with no policy to narrow.
+    if ('incomingRequestContext' in options) {
+      (options.incomingRequestContext.overallCachePolicy as typeof options.incomingRequestContext.overallCachePolicy | undefined)?.restrict(cacheHintOf(cacheControl));
+    }
     return parsed as GatewayGraphQLResponse;
   }
+}
+
+/** The hint a subgraph's Cache-Control header gives: `public, max-age=5` is {maxAge: 5, scope: PUBLIC}; none is {maxAge: 0}. */
+export function cacheHintOf(header: string | string[] | undefined): CacheHint {
+  const hint: CacheHint = { maxAge: 0 };
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return hint;
+  for (const directive of value.toLowerCase().split(',')) {
+    const [name, arg] = directive.trim().split('=');
+    if (name === 'max-age' && arg !== undefined && /^\d+$/.test(arg)) hint.maxAge = Number(arg);
+    else if (name === 'private') hint.scope = 'PRIVATE';
+    else if (name === 'public') hint.scope = 'PUBLIC';
+    else if (name === 'no-store' || name === 'no-cache') return { maxAge: 0 };
+  }
+  return hint;
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { sendJson, type Route } from '@storefront/shared';
 import type { Protection } from './protection/index.ts';
+import type { ResponseCacheStats } from './responseCache.ts';
 
 /**
  * GET /metrics in the Prometheus text exposition format (version 0.0.4), written by hand: counters
@@ -40,6 +41,8 @@ export function countRequests(server: http.Server, path = '/graphql'): Record<Re
 export interface MetricsSources {
   requests: Record<RequestOutcome, number>;
   protection: ReturnType<Protection['stats']>;
+  /** Null when the response cache is off. */
+  responseCache: ResponseCacheStats | null;
   /** Null when the supergraph has no subscriptions. */
   subscriptions: { connections: number; subscriptions: number; upstreams: number } | null;
   /** ApiClientChanged events received; null when no event transport is configured. */
@@ -82,6 +85,14 @@ export function renderMetrics(s: MetricsSources): string {
       family('gateway_subscription_connections', 'gauge', 'Open GraphQL-over-WebSocket connections.', [[{}, s.subscriptions.connections]]),
       family('gateway_subscriptions', 'gauge', 'Active subscriptions across all connections.', [[{}, s.subscriptions.subscriptions]]),
       family('gateway_subscription_upstreams', 'gauge', 'Subscriptions open to subgraphs (shared by identical client subscriptions).', [[{}, s.subscriptions.upstreams]]),
+    );
+  }
+  if (s.responseCache) {
+    const { hits, misses, bypassed } = s.responseCache;
+    families.push(
+      family('gateway_response_cache_total', 'counter', 'Queries by what the response cache did: hit, miss (fetched; stored if every subgraph allowed it), bypass (viewers who never share cached answers).', [
+        [{ outcome: 'hit' }, hits], [{ outcome: 'miss' }, misses], [{ outcome: 'bypass' }, bypassed],
+      ]),
     );
   }
   if (s.apiClientChanges !== null) {

@@ -16,6 +16,7 @@ import { subscribeToApiClientChanges, type ApiClientChanges } from './auth/apiCl
 import { countRequests, metricsRoute } from './metrics.ts';
 import { attachGatewaySubscriptions } from './subscriptions/server.ts';
 import { createProtection, GATEWAY_PUBLIC_CODES, type Protection } from './protection/index.ts';
+import { createResponseCache, type ResponseCache } from './responseCache.ts';
 
 export interface GatewayServer {
   apollo: ApolloServer<GatewayContext>;
@@ -23,6 +24,8 @@ export interface GatewayServer {
   log: Logger;
   authenticator: Authenticator;
   protection: Protection;
+  /** Null when GATEWAY_RESPONSE_CACHE_MB is 0. */
+  responseCache: ResponseCache | null;
   subscriptions: ReturnType<typeof attachGatewaySubscriptions> | null;
   /** The ApiClientChanged listener; null without an event transport. */
   apiClientChanges: ApiClientChanges | null;
@@ -62,6 +65,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
   const gateway = new ApolloGateway({ supergraphSdl: config.supergraphSdl, buildService, logger: log });
   const verifyApiKey = identityApiKeyVerifier(config.subgraphUrls.identity, config.secret);
   const protection = await createProtection({ config: config.protection, supergraphSdl: config.supergraphSdl, log, apiKeyKnownValid: verifyApiKey.knownValid });
+  const responseCache = createResponseCache(config.responseCacheBytes);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,
@@ -80,7 +84,9 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
+      // Protection first: a cached answer is still judged, limited and charged like any other.
       ...protection.apollo.plugins,
+      ...(responseCache?.plugins ?? []),
     ],
   });
   try {
@@ -108,6 +114,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
       metricsRoute({ production: config.production, token: config.metricsToken }, () => ({
         requests,
         protection: protection.stats(),
+        responseCache: responseCache?.stats() ?? null,
         subscriptions: subscriptions?.stats() ?? null,
         apiClientChanges: apiClientChanges?.received ?? null,
         uptimeSeconds: process.uptime(),
@@ -157,6 +164,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
     log,
     authenticator,
     protection,
+    responseCache,
     listen: (port = config.port, host) => listen(httpServer, port, host),
     async close() {
       await subscriptions?.close();

@@ -154,6 +154,7 @@ describe('GET /metrics', () => {
         limits: { maxDepth: 0, maxAliases: 0, maxRootFields: 0, maxTokens: 0, maxDirectives: 0, maxFields: 0, maxCost: 0, costBudget: 0 },
         batchesRejected: 0,
       },
+      responseCache: { hits: 4, misses: 2, bypassed: 1 },
       subscriptions: null,
       apiClientChanges: 3,
       uptimeSeconds: 1.5,
@@ -164,6 +165,8 @@ describe('GET /metrics', () => {
     const { samples, types } = parseExposition(text);
     expect(valueOf(samples, 'gateway_persisted_query_unknown_total', { client: 'odd"client\\with\nnewline' })).toBe(1);
     expect(valueOf(samples, 'gateway_api_client_changes_total')).toBe(3);
+    expect(valueOf(samples, 'gateway_response_cache_total', { outcome: 'hit' })).toBe(4);
+    expect(valueOf(samples, 'gateway_response_cache_total', { outcome: 'bypass' })).toBe(1);
     expect(types.has('gateway_subscriptions')).toBe(false);
   });
 });

@@ -20,8 +20,8 @@ export async function startJwks() {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    token: (sub: string, expiresIn: number | string = '15m') =>
-      jwt.sign({ sub, roles: ['CUSTOMER'], scope: 'orders:read' }, keys.privateKey, { algorithm: 'RS256', keyid: 'k1', issuer: 'storefront-identity', audience: 'storefront', expiresIn: expiresIn as any }),
+    token: (sub: string, expiresIn: number | string = '15m', claims: { roles?: string[]; scope?: string } = {}) =>
+      jwt.sign({ sub, roles: ['CUSTOMER'], scope: 'orders:read', ...claims }, keys.privateKey, { algorithm: 'RS256', keyid: 'k1', issuer: 'storefront-identity', audience: 'storefront', expiresIn: expiresIn as any }),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

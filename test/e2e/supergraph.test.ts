@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postGraphQL } from '@storefront/shared/testing';
+import { postGraphQL, waitUntil } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
 import type { Stack } from '../../scripts/lib/stack.ts';
 import { login, startTestStack } from './stack.ts';
@@ -76,6 +76,36 @@ describe('the supergraph through the gateway', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(ids).toContain(soldOut.id);
+  });
+
+  it("answers a shopper's repeated search page with stock from the gateway's cache, while an editor's change shows to the editor at once", async () => {
+    const product = fixture.products[5];
+    const PAGE = 'query Page($s: String!) { products(first: 5, search: $s) { edges { node { id title variants { sku price { amount } stock { available inStock } } } } } }';
+    const page = async (headers: Record<string, string> = {}) => {
+      const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: PAGE, variables: { s: product.title } }) });
+      const body = (await res.json()) as any;
+      expect(body.errors).toBeUndefined();
+      return { cacheControl: res.headers.get('cache-control'), titles: body.data.products.edges.map((e: any) => e.node.title) as string[], body };
+    };
+    const stats = () => stack.gateway.responseCache!.stats();
+
+    const first = await page();
+    expect(first.titles).toContain(product.title);
+    expect(first.cacheControl).toMatch(/^max-age=[12], public$/); // inventory's stock max-age is the shortest
+    const hits = stats().hits;
+    const again = await page(auth());
+    expect(again.body).toEqual(first.body);
+    expect(stats().hits).toBe(hits + 1);
+
+    const admin = { authorization: `Bearer ${await login(stack.gatewayUrl, 'admin')}` };
+    const renamed = `${product.title} Renamed`;
+    const update = await postGraphQL(stack.gatewayUrl, 'mutation($i: UpdateProductInput!) { updateProduct(input: $i) { userErrors { code } } }', { i: { id: product.id, title: renamed } }, admin);
+    expect(update.body.data.updateProduct.userErrors).toEqual([]);
+    const editor = await page(admin);
+    expect(editor.titles).toContain(renamed);
+    expect(editor.cacheControl).toBe('no-store');
+    // Shoppers get it once the cached page's max-age has passed.
+    await waitUntil(async () => (await page()).titles.includes(renamed), 10_000);
   });
 
   it('gives 400 for malformed JSON', async () => {

@@ -1,0 +1,73 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import responseCachePlugin from '@apollo/server-plugin-response-cache';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import { ROLE_SCOPES, type Viewer } from '@storefront/shared';
+import type { GatewayContext } from './context.ts';
+
+const CUSTOMER_SCOPES: ReadonlySet<string> = new Set(ROLE_SCOPES.CUSTOMER);
+
+/**
+ * Viewers for whom a subgraph's public answer is the whole answer: anonymous callers, customers, and partners
+ * holding only customer scopes. Anyone with more (catalog editors see drafts, support sees any customer) never
+ * reads or writes a shared cached answer, whatever the subgraphs said.
+ */
+export const sharesPublicAnswers = (viewer: Viewer) => viewer.service === undefined && viewer.scopes.every((s) => CUSTOMER_SCOPES.has(s));
+
+export interface ResponseCacheStats {
+  /** Queries answered from the cache. */
+  hits: number;
+  /** Queries the cache could have answered but did not hold (cached afterwards when every subgraph allowed it). */
+  misses: number;
+  /** Queries from viewers who never share cached answers. */
+  bypassed: number;
+}
+
+export interface ResponseCache {
+  plugins: ApolloServerPlugin<GatewayContext>[];
+  stats(): ResponseCacheStats;
+}
+
+/**
+ * Whole-response caching driven by the subgraphs' own Cache-Control headers. Each subgraph fetch narrows the
+ * response's cache policy (SignedDataSource); a response is stored only when every fetch said `public` with a
+ * max-age, and only for that long. Catalog and inventory say so for customer-facing reads; every other subgraph
+ * sends no header, so anything personal (a cart, an order, points) is never stored. Mutations and responses
+ * with errors are never stored either. The same policy becomes the response's own Cache-Control header (Apollo's
+ * cache control plugin), so a CDN in front of GET persisted queries caches what the gateway caches.
+ *
+ * The cache is per process (an LRU bounded in bytes): a hit costs no network round trip, and what a replica
+ * holds can be at most max-age old anyway.
+ */
+export function createResponseCache(maxBytes: number): ResponseCache | null {
+  if (maxBytes <= 0) return null;
+  const stats: ResponseCacheStats = { hits: 0, misses: 0, bypassed: 0 };
+  const shares = async ({ contextValue }: { contextValue: GatewayContext }) => sharesPublicAnswers(contextValue.viewer);
+  const store: ApolloServerPlugin<GatewayContext> = responseCachePlugin<GatewayContext>({
+    cache: new InMemoryLRUCache<string>({ maxSize: maxBytes }),
+    // Never per-session: private answers are not cached here at all.
+    sessionId: async () => null,
+    shouldReadFromCache: shares,
+    shouldWriteToCache: shares,
+  });
+  const counter: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ operation, metrics, contextValue }) {
+          if (operation?.operation !== 'query') return;
+          if (!sharesPublicAnswers(contextValue.viewer)) stats.bypassed += 1;
+          else if (metrics.responseCacheHit) stats.hits += 1;
+          else stats.misses += 1;
+        },
+      };
+    },
+  };
+  return { plugins: [store, counter], stats: () => ({ ...stats }) };
+}
+
+/** GATEWAY_RESPONSE_CACHE_MB (default 64; 0 turns the cache off). */
+export function responseCacheBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GATEWAY_RESPONSE_CACHE_MB;
+  const mb = raw === undefined || raw === '' ? 64 : Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) throw new Error(`GATEWAY_RESPONSE_CACHE_MB must be a number of megabytes, 0 to turn the cache off; got ${raw}`);
+  return Math.floor(mb * 1024 * 1024);
+}

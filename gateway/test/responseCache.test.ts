@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'graphql';
+import { Redis } from 'ioredis';
+import { composeServices } from '@apollo/composition';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { createLogger, createSubgraphServer, hasScope, setPublicMaxAge, type BaseRequestContext, type SubgraphServer } from '@storefront/shared';
+import { createGateway, type GatewayServer } from '../src/server.ts';
+import { loadGatewayConfig, type GatewayConfig } from '../src/config.ts';
+import { loadProtectionConfig } from '../src/protection/config.ts';
+import { startJwks } from './wsTestKit.ts';
+
+// Three purpose-built subgraphs. "catalog" answers customers alike (public for 5 s) and editors with drafts (no
+// header); "inventory" adds stock, public for 1 s; "order" adds a personal field and never sends a header.
+const CATALOG_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { shelf(tag: String!): [Item!]! broken: String }
+  type Mutation { touch: Boolean }
+  type Item @key(fields: "id") { id: ID! title: String! }
+`;
+const INVENTORY_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { locations: [String!]! }
+  type Item @key(fields: "id") { id: ID! inStock: Boolean! }
+`;
+const ORDER_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { me: String }
+  type Item @key(fields: "id") { id: ID! boughtByMe: Boolean! }
+`;
+
+const calls = { catalog: 0, inventory: 0, order: 0 };
+/** Marks successful queries public for `seconds`, except for viewers `privileged` says see more. */
+const publicFor = (seconds: number, privileged: (ctx: BaseRequestContext) => boolean = () => false): ApolloServerPlugin<BaseRequestContext> => ({
+  async requestDidStart({ contextValue }) {
+    if (privileged(contextValue)) return;
+    return {
+      async willSendResponse({ operation, response }) {
+        if (operation?.operation === 'query' && response.body.kind === 'single' && !response.body.singleResult.errors) setPublicMaxAge(response.http.headers, seconds * 1000);
+      },
+    };
+  },
+});
+const editor = (ctx: BaseRequestContext) => hasScope(ctx.viewer, 'catalog:write');
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisPrefix = `test:gateway-response-cache:${randomUUID()}:`;
+let jwks: Awaited<ReturnType<typeof startJwks>>;
+const subgraphs: SubgraphServer[] = [];
+let env: NodeJS.ProcessEnv;
+let supergraphSdl: string;
+const gateways: GatewayServer[] = [];
+
+async function startGateway(responseCacheBytes: number) {
+  const defaults = loadProtectionConfig(env, false);
+  const config: GatewayConfig = {
+    ...loadGatewayConfig(env),
+    production: false,
+    supergraphSdl,
+    responseCacheBytes,
+    protection: { ...defaults, redisUrl, redisPrefix: `${redisPrefix}${gateways.length}:` },
+  };
+  const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
+  const gateway = await createGateway(config, createLogger('gateway', { level: 'warn', destination: quiet }));
+  gateways.push(gateway);
+  return { gateway, url: `${await gateway.listen(0)}/graphql` };
+}
+
+let cached: Awaited<ReturnType<typeof startGateway>>;
+let uncached: Awaited<ReturnType<typeof startGateway>>;
+
+async function post(url: string, query: string, variables: Record<string, unknown> = {}, token?: string) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, cacheControl: res.headers.get('cache-control'), age: res.headers.get('age'), body: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  jwks = await startJwks();
+  const specs = [
+    {
+      name: 'catalog' as const, sdl: CATALOG_SDL, plugins: [publicFor(5, editor)],
+      resolvers: {
+        Query: {
+          shelf: (_: unknown, { tag }: { tag: string }, ctx: BaseRequestContext) => {
+            calls.catalog += 1;
+            return [{ id: `${tag}-1`, title: `${tag} one` }, ...(editor(ctx) ? [{ id: `${tag}-draft`, title: `${tag} draft` }] : [])];
+          },
+          broken: () => {
+            calls.catalog += 1;
+            throw new Error('catalog could not answer');
+          },
+        },
+        Mutation: { touch: () => (calls.catalog += 1) > 0 },
+        Item: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, title: ref.id }) },
+      },
+    },
+    {
+      name: 'inventory' as const, sdl: INVENTORY_SDL, plugins: [publicFor(1)],
+      resolvers: { Query: { locations: () => ['AMS'] }, Item: { __resolveReference: (ref: { id: string }) => ((calls.inventory += 1), { id: ref.id, inStock: true }) } },
+    },
+    {
+      name: 'order' as const, sdl: ORDER_SDL, plugins: [],
+      resolvers: { Query: { me: () => null }, Item: { __resolveReference: (ref: { id: string }) => ((calls.order += 1), { id: ref.id, boughtByMe: false }) } },
+    },
+  ];
+  const urls: Record<string, string> = {};
+  for (const spec of specs) {
+    const server = await createSubgraphServer({ name: spec.name, typeDefs: parse(spec.sdl), resolvers: spec.resolvers as any, plugins: spec.plugins, createContext: (base) => base });
+    subgraphs.push(server);
+    urls[spec.name] = `${await server.listen(0)}/graphql`;
+  }
+  const composed = composeServices(specs.map((s) => ({ name: s.name, url: urls[s.name], typeDefs: parse(s.sdl) })));
+  if (composed.errors) throw composed.errors[0];
+  supergraphSdl = composed.supergraphSdl!;
+  env = { ...process.env, CATALOG_URL: urls.catalog, INVENTORY_URL: urls.inventory, ORDER_URL: urls.order, JWKS_URL: jwks.url };
+  [cached, uncached] = await Promise.all([startGateway(8 * 1024 * 1024), startGateway(0)]);
+});
+
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.close()));
+  await Promise.all(subgraphs.map((s) => s.close()));
+  await jwks?.close();
+  const redis = new Redis(redisUrl);
+  const keys = await redis.keys(`${redisPrefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+});
+
+const SHELF = 'query Shelf($tag: String!) { shelf(tag: $tag) { id title } }';
+const SHELF_WITH_STOCK = 'query ShelfWithStock($tag: String!) { shelf(tag: $tag) { id title inStock } }';
+
+describe('gateway response cache', () => {
+  it('answers a query every subgraph marked public from memory, with its Cache-Control and Age, for anonymous callers and customers alike', async () => {
+    const before = { ...calls };
+    const first = await post(cached.url, SHELF, { tag: 'a' });
+    expect(first.body).toEqual({ data: { shelf: [{ id: 'a-1', title: 'a one' }] } });
+    expect(first.cacheControl).toBe('max-age=5, public');
+    expect(calls.catalog - before.catalog).toBe(1);
+
+    const again = await post(cached.url, SHELF, { tag: 'a' }, jwks.token('alice'));
+    expect(again.body).toEqual(first.body);
+    expect(again.cacheControl).toBe('max-age=5, public');
+    expect(again.age).not.toBeNull();
+    expect(calls.catalog - before.catalog).toBe(1);
+    expect(cached.gateway.responseCache!.stats()).toMatchObject({ hits: 1 });
+
+    await post(cached.url, SHELF, { tag: 'b' }); // other variables, another entry
+    expect(calls.catalog - before.catalog).toBe(2);
+  });
+
+  it('keeps an answer no longer than the shortest max-age of the subgraphs it came from', async () => {
+    const before = { ...calls };
+    const first = await post(cached.url, SHELF_WITH_STOCK, { tag: 'stock' });
+    expect(first.body.data.shelf).toEqual([{ id: 'stock-1', title: 'stock one', inStock: true }]);
+    expect(first.cacheControl).toBe('max-age=1, public');
+    await post(cached.url, SHELF_WITH_STOCK, { tag: 'stock' });
+    expect([calls.catalog - before.catalog, calls.inventory - before.inventory]).toEqual([1, 1]);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await post(cached.url, SHELF_WITH_STOCK, { tag: 'stock' });
+    expect([calls.catalog - before.catalog, calls.inventory - before.inventory]).toEqual([2, 2]);
+  });
+
+  it('never stores an answer that a subgraph without a Cache-Control header took part in', async () => {
+    const before = { ...calls };
+    for (let i = 0; i < 2; i++) {
+      const personal = await post(cached.url, 'query Mine { shelf(tag: "mine") { id boughtByMe } }', {}, jwks.token('alice'));
+      expect(personal.body.data.shelf).toEqual([{ id: 'mine-1', boughtByMe: false }]);
+      expect(personal.cacheControl).toBe('no-store');
+    }
+    expect([calls.catalog - before.catalog, calls.order - before.order]).toEqual([2, 2]);
+  });
+
+  it('serves editors fresh answers, never a shopper\'s cached one, and does not store theirs', async () => {
+    const before = { ...calls };
+    const editorToken = jwks.token('ed', '15m', { roles: ['ADMIN'], scope: 'catalog:write' });
+    const shopper = await post(cached.url, SHELF, { tag: 'drafts' });
+    expect(shopper.body.data.shelf).toHaveLength(1);
+    const bypassed = cached.gateway.responseCache!.stats().bypassed;
+
+    const seen = await post(cached.url, SHELF, { tag: 'drafts' }, editorToken);
+    expect(seen.body.data.shelf.map((i: { id: string }) => i.id)).toEqual(['drafts-1', 'drafts-draft']);
+    expect(seen.cacheControl).toBe('no-store');
+    expect(cached.gateway.responseCache!.stats().bypassed).toBe(bypassed + 1);
+
+    const shopperAgain = await post(cached.url, SHELF, { tag: 'drafts' });
+    expect(shopperAgain.body).toEqual(shopper.body);
+    expect(calls.catalog - before.catalog).toBe(2); // the shopper's first request and the editor's
+  });
+
+  it('never stores errors or mutations', async () => {
+    const before = { ...calls };
+    for (let i = 0; i < 2; i++) {
+      const failed = await post(cached.url, '{ broken }');
+      expect(failed.body.errors).toHaveLength(1);
+      const touched = await post(cached.url, 'mutation { touch }');
+      expect(touched.body).toEqual({ data: { touch: true } });
+    }
+    expect(calls.catalog - before.catalog).toBe(4);
+  });
+
+  it('asks the subgraphs every time when GATEWAY_RESPONSE_CACHE_MB is 0, still passing their Cache-Control on', async () => {
+    expect(uncached.gateway.responseCache).toBeNull();
+    const before = calls.catalog;
+    for (let i = 0; i < 2; i++) expect((await post(uncached.url, SHELF, { tag: 'off' })).cacheControl).toBe('max-age=5, public');
+    expect(calls.catalog - before).toBe(2);
+  });
+});

@@ -9,7 +9,8 @@
 // from inventory, only through the gateways. The repeated pages cycle through 10 popular searches (all cache hits
 // when on); the long-tail rows make every request a new search (all misses).
 // Prints RPS, latency percentiles and the gateway-over-direct throughput ratio; writes bench/results/catalog-search.json.
-// Knobs: BENCH_SECONDS (per scenario, default 15), BENCH_CONCURRENCY (10), BENCH_PRODUCTS (10000), BENCH_RESEED=1.
+// Knobs: BENCH_SECONDS (per scenario, default 15), BENCH_CONCURRENCY (10), BENCH_PRODUCTS (10000), BENCH_RESEED=1,
+// BENCH_ONLY (a regular expression: run only the scenarios it matches, print them, and leave the results file alone).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -70,6 +71,36 @@ const productPage = (stock: boolean) => /* GraphQL */ `
 `;
 
 const SEARCHES = ['jacket', 'wool sweater', 'cast iron skillet', 'running shoe', 'linen', 'headphones', 'café', 'waterproof backpack', 'hoodei', 'merino'];
+
+// A skewed mix, as shoppers' searches are: 500 distinct searches (each term plain, in stock only, or under one of 48
+// price caps), drawn by a Zipf law (s = 1) over their popularity rank with a fixed seed. The 10 plain searches are
+// the most popular; together they draw 43% of requests, the top 100 draw 76%.
+const SKEWED = Array.from({ length: 500 }, (_, rank) => {
+  const search = SEARCHES[rank % SEARCHES.length];
+  const variant = Math.floor(rank / SEARCHES.length);
+  return variant === 0 ? { search } : variant === 1 ? { search, filter: { inStock: true } } : { search, filter: { maxPrice: 1_000 * variant } };
+});
+const zipfCdf = (() => {
+  const weights = SKEWED.map((_, rank) => 1 / (rank + 1));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let sum = 0;
+  return weights.map((w) => (sum += w / total));
+})();
+/** The i-th request's search: a deterministic uniform draw (an integer hash of i) mapped through the Zipf CDF. */
+function skewedSearch(i: number) {
+  let x = (i + 1) * 0x9e3779b1;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  const u = ((x ^ (x >>> 16)) >>> 0) / 2 ** 32;
+  let lo = 0;
+  let hi = zipfCdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (zipfCdf[mid] < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return SKEWED[lo];
+}
 
 // ---- the services, each its own process --------------------------------------------------------------------------
 
@@ -183,17 +214,33 @@ try {
     scenarios.push(
       { name: `search page with stock: ${target}`, request: (i) => post(target, searchPage(true), { search: SEARCHES[i % SEARCHES.length] }, (d) => hasEdges(d) && hasStock(d)) },
       { name: `product page with stock: ${target}`, request: (i) => post(target, productPage(true), { id: active[(i * 7919) % active.length].id }, (d) => fullProduct(d) && d.product.variants.every((v: any) => v.stock)) },
+      { name: `search page with stock, skewed mix of 500: ${target}`, request: (i) => post(target, searchPage(true), skewedSearch(i), (d) => Array.isArray(d.products.edges) && hasStock(d)) },
     );
   }
 
-  for (const scenario of scenarios) {
-    const result = await runLoad({ name: scenario.name, concurrency, durationMs: seconds * 1000, warmupMs: 2000, request: scenario.request });
+  /** The cached gateway's response-cache counters (GET /metrics). */
+  async function cacheCounters(): Promise<Record<string, number>> {
+    const metrics = await (await fetch(`${url(PORTS.gateway)}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    const counters: Record<string, number> = {};
+    for (const [, outcome, count] of metrics.matchAll(/^gateway_response_cache_total\{outcome="(\w+)"\} (\d+)$/gm)) counters[outcome] = Number(count);
+    return counters;
+  }
+
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+  for (const scenario of scenarios.filter((s) => !only || only.test(s.name))) {
+    const before = await cacheCounters();
+    const result: LoadResult & { gatewayResponseCacheHitRatio?: number } = await runLoad({ name: scenario.name, concurrency, durationMs: seconds * 1000, warmupMs: 2000, request: scenario.request });
+    const after = await cacheCounters();
+    const hits = after.hit - before.hit;
+    const misses = after.miss - before.miss;
+    // Warm-up included: the counters cannot tell the two phases apart.
+    if (scenario.name.endsWith(': gateway') && hits + misses > 0) result.gatewayResponseCacheHitRatio = Math.round((hits / (hits + misses)) * 1000) / 1000;
     results.push(result);
-    console.log(`  ${scenario.name}: ${result.rps} req/s, p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms, errors ${result.errors}`);
+    const ratio = result.gatewayResponseCacheHitRatio === undefined ? '' : `, gateway cache hit ratio ${result.gatewayResponseCacheHitRatio}`;
+    console.log(`  ${scenario.name}: ${result.rps} req/s, p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, p99 ${result.latencyMs.p99} ms, errors ${result.errors}${ratio}`);
   }
   await Promise.all([...pools.values()].map((p) => p.close()));
-  const metrics = await (await fetch(`${url(PORTS.gateway)}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-  for (const [, outcome, count] of metrics.matchAll(/^gateway_response_cache_total\{outcome="(\w+)"\} (\d+)$/gm)) responseCache[outcome] = Number(count);
+  Object.assign(responseCache, await cacheCounters());
   console.log('gateway response cache (the cached gateway, whole run):', responseCache);
 } finally {
   for (const child of children) {
@@ -202,7 +249,7 @@ try {
   }
 }
 
-const rps = (name: string) => results.find((r) => r.name === name)!.rps;
+const rps = (name: string) => results.find((r) => r.name === name)?.rps ?? NaN;
 // Each gateway fronts its own catalog process, so each ratio is the gateway's own cost over that catalog: with
 // the caches off, over a catalog doing all its work per request; with them on, over one answering from memory.
 const PAGES = ['search page (24, facets)', 'filtered listing (24, facets)', 'product page'];
@@ -222,7 +269,9 @@ const output = {
   gatewayOverDirect: ratios,
   gatewayResponseCache: responseCache,
 };
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/catalog-search.json', import.meta.url), `${JSON.stringify(output, null, 2)}\n`);
-console.log('wrote bench/results/catalog-search.json');
+if (!process.env.BENCH_ONLY) {
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('./results/catalog-search.json', import.meta.url), `${JSON.stringify(output, null, 2)}\n`);
+  console.log('wrote bench/results/catalog-search.json');
+}
 process.exit(0);

@@ -1,4 +1,4 @@
-import type { EventTransport } from '@storefront/shared/events';
+import { CATALOG_CHANGED, type EventTransport } from '@storefront/shared/events';
 import { createSubgraphServer, subgraphTypeDefs, type Logger } from '@storefront/shared';
 import { createCatalogDb, type CatalogDb } from './db.ts';
 import { createCatalogContext } from './context.ts';
@@ -48,6 +48,8 @@ export async function createCatalogServer(options: CatalogServerOptions) {
                 });
               },
             },
+            // Another process's write, or a stock event another process applied: drop this process's cached answers.
+            { group: 'catalog.cache', types: [CATALOG_CHANGED], broadcast: true, handler: async () => searchCache.clear() },
           ],
         }
       : undefined,

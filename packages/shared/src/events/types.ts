@@ -45,3 +45,13 @@ export interface ApiClientChangedPayload {
   clientId: string;
   revoked: boolean;
 }
+
+/**
+ * Catalog's event when what it shows shoppers changed: an editor's write, or a variant going in or out of stock.
+ * Every catalog process drops its search cache and every gateway its cached responses, so no replica keeps
+ * serving the old answer until its TTL runs out.
+ */
+export const CATALOG_CHANGED = 'CatalogChanged';
+export interface CatalogChangedPayload {
+  reason: 'write' | 'stock';
+}

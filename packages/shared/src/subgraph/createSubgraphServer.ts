@@ -44,6 +44,11 @@ export interface EventConsumer {
   group: string;
   types: string[];
   handler: EventHandler;
+  /**
+   * Every process of the subgraph gets every event (a group of its own, from now on, removed on close) instead
+   * of replicas sharing the group's events: for per-process state such as caches.
+   */
+  broadcast?: boolean;
 }
 
 export interface SubgraphEvents {
@@ -116,7 +121,11 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
   const relay = options.events ? new OutboxRelay(options.events.outbox, options.events.transport, options.name, log.child({ component: 'outbox-relay' }), { listenUrl: options.events.listenUrl }).start() : null;
   const consumerName = `${options.name}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const consumers = (options.events?.consumers ?? []).map((c) =>
-    options.events!.transport.subscribe({ group: c.group, consumer: consumerName, types: c.types, handler: c.handler }),
+    options.events!.transport.subscribe(
+      c.broadcast
+        ? { group: `${c.group}.${consumerName}`, consumer: consumerName, types: c.types, handler: c.handler, from: 'latest', ephemeral: true }
+        : { group: c.group, consumer: consumerName, types: c.types, handler: c.handler },
+    ),
   );
 
   const ws = options.subscriptions

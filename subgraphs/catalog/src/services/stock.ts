@@ -1,4 +1,5 @@
 import type { CatalogDb } from '../db.ts';
+import { announceCatalogChange } from './changes.ts';
 
 /** Consumer name under which processed StockChanged events are recorded in ProcessedEvent. */
 export const STOCK_CONSUMER = 'catalog.stock';
@@ -49,9 +50,11 @@ export async function applyStockChanged(
     });
     if (updated.count === 0) return 'STALE';
     crossed = (before.available > 0) !== (available > 0);
+    if (crossed) await announceCatalogChange(tx, 'stock');
     return 'APPLIED';
   });
-  // Only a variant going in or out of stock changes what the inStock filter and facets return.
+  // Only a variant going in or out of stock changes what the inStock filter and facets return. This process drops
+  // its cache at once; the others (and the gateways) when the CatalogChanged queued above reaches them.
   if (crossed) hooks.onInStockChange?.();
   return outcome;
 }

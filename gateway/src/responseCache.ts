@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
-import { ROLE_SCOPES, type Viewer } from '@storefront/shared';
+import { ROLE_SCOPES, type Logger, type Viewer } from '@storefront/shared';
+import { CATALOG_CHANGED, type EventTransport, type Subscription } from '@storefront/shared/events';
 import type { GatewayContext } from './context.ts';
 
 const CUSTOMER_SCOPES: ReadonlySet<string> = new Set(ROLE_SCOPES.CUSTOMER);
@@ -20,11 +22,15 @@ export interface ResponseCacheStats {
   misses: number;
   /** Queries from viewers who never share cached answers. */
   bypassed: number;
+  /** Times the whole cache was emptied (CatalogChanged). */
+  clears: number;
 }
 
 export interface ResponseCache {
   plugins: ApolloServerPlugin<GatewayContext>[];
   stats(): ResponseCacheStats;
+  /** Drops every cached response. */
+  clear(): void;
 }
 
 /**
@@ -40,17 +46,21 @@ export interface ResponseCache {
  */
 export function createResponseCache(maxBytes: number): ResponseCache | null {
   if (maxBytes <= 0) return null;
-  const stats: ResponseCacheStats = { hits: 0, misses: 0, bypassed: 0 };
-  const shares = async ({ contextValue }: { contextValue: GatewayContext }) => sharesPublicAnswers(contextValue.viewer);
+  const stats: ResponseCacheStats = { hits: 0, misses: 0, bypassed: 0, clears: 0 };
+  // How many clears each request started after: an answer fetched across a clear may predate the change that
+  // caused it, so it is not stored.
+  const startedAfter = new WeakMap<GatewayContext, number>();
+  const cache = new InMemoryLRUCache<string>({ maxSize: maxBytes });
   const store: ApolloServerPlugin<GatewayContext> = responseCachePlugin<GatewayContext>({
-    cache: new InMemoryLRUCache<string>({ maxSize: maxBytes }),
+    cache,
     // Never per-session: private answers are not cached here at all.
     sessionId: async () => null,
-    shouldReadFromCache: shares,
-    shouldWriteToCache: shares,
+    shouldReadFromCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer),
+    shouldWriteToCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer) && startedAfter.get(contextValue) === stats.clears,
   });
   const counter: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
+    async requestDidStart({ contextValue }) {
+      startedAfter.set(contextValue, stats.clears);
       return {
         async willSendResponse({ operation, metrics, contextValue }) {
           if (operation?.operation !== 'query') return;
@@ -61,7 +71,30 @@ export function createResponseCache(maxBytes: number): ResponseCache | null {
       };
     },
   };
-  return { plugins: [store, counter], stats: () => ({ ...stats }) };
+  const clear = () => {
+    cache.clear();
+    stats.clears += 1;
+  };
+  return { plugins: [store, counter], stats: () => ({ ...stats }), clear };
+}
+
+/**
+ * Empties the cache whenever catalog announces a change (an editor's write, a variant going in or out of stock),
+ * so shoppers see it at once rather than after the cached answers' max-age. Every gateway listens in a consumer
+ * group of its own (broadcast), from now on, removed on close. A lost event costs at most that max-age.
+ */
+export function clearOnCatalogChanges(transport: EventTransport, cache: ResponseCache, log: Logger): Subscription {
+  return transport.subscribe({
+    group: `gateway.response-cache.${randomUUID()}`,
+    consumer: 'gateway',
+    types: [CATALOG_CHANGED],
+    from: 'latest',
+    ephemeral: true,
+    handler: async (event) => {
+      cache.clear();
+      log.debug({ reason: event.payload.reason }, 'catalog changed: response cache cleared');
+    },
+  });
 }
 
 /** GATEWAY_RESPONSE_CACHE_MB (default 64; 0 turns the cache off). */

@@ -16,7 +16,7 @@ import { subscribeToApiClientChanges, type ApiClientChanges } from './auth/apiCl
 import { countRequests, metricsRoute } from './metrics.ts';
 import { attachGatewaySubscriptions } from './subscriptions/server.ts';
 import { createProtection, GATEWAY_PUBLIC_CODES, type Protection } from './protection/index.ts';
-import { createResponseCache, type ResponseCache } from './responseCache.ts';
+import { clearOnCatalogChanges, createResponseCache, type ResponseCache } from './responseCache.ts';
 
 export interface GatewayServer {
   apollo: ApolloServer<GatewayContext>;
@@ -106,6 +106,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
   const ownTransport = options.events === undefined && config.eventsRedisUrl ? new RedisStreamsTransport(config.eventsRedisUrl, log) : null;
   const events = options.events === undefined ? ownTransport : options.events;
   const apiClientChanges = events ? subscribeToApiClientChanges(events, verifyApiKey.forget, log) : null;
+  const catalogChanges = events && responseCache ? clearOnCatalogChanges(events, responseCache, log) : null;
 
   const httpServer: http.Server = createHttpApp<GatewayContext>({
     apollo,
@@ -172,6 +173,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
       await apollo.stop();
       await protection.close();
       await apiClientChanges?.close();
+      await catalogChanges?.close();
       await ownTransport?.close();
     },
   };

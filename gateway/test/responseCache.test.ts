@@ -9,13 +9,14 @@ import { createLogger, createSubgraphServer, hasScope, setPublicMaxAge, type Bas
 import { createGateway, type GatewayServer } from '../src/server.ts';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.ts';
 import { loadProtectionConfig } from '../src/protection/config.ts';
-import { startJwks } from './wsTestKit.ts';
+import { CATALOG_CHANGED, MemoryTransport } from '@storefront/shared/events';
+import { startJwks, until } from './wsTestKit.ts';
 
 // Three purpose-built subgraphs. "catalog" answers customers alike (public for 5 s) and editors with drafts (no
 // header); "inventory" adds stock, public for 1 s; "order" adds a personal field and never sends a header.
 const CATALOG_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { shelf(tag: String!): [Item!]! broken: String }
+  type Query { shelf(tag: String!): [Item!]! broken: String changing: String }
   type Mutation { touch: Boolean }
   type Item @key(fields: "id") { id: ID! title: String! }
 `;
@@ -52,6 +53,10 @@ let env: NodeJS.ProcessEnv;
 let supergraphSdl: string;
 const gateways: GatewayServer[] = [];
 
+const transport = new MemoryTransport();
+const announce = () =>
+  transport.publish([{ id: randomUUID(), type: CATALOG_CHANGED, aggregateId: 'catalog', payload: { reason: 'write' }, occurredAt: new Date().toISOString(), source: 'catalog' }]);
+
 async function startGateway(responseCacheBytes: number) {
   const defaults = loadProtectionConfig(env, false);
   const config: GatewayConfig = {
@@ -62,7 +67,7 @@ async function startGateway(responseCacheBytes: number) {
     protection: { ...defaults, redisUrl, redisPrefix: `${redisPrefix}${gateways.length}:` },
   };
   const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
-  const gateway = await createGateway(config, createLogger('gateway', { level: 'warn', destination: quiet }));
+  const gateway = await createGateway(config, createLogger('gateway', { level: 'warn', destination: quiet }), { events: transport });
   gateways.push(gateway);
   return { gateway, url: `${await gateway.listen(0)}/graphql` };
 }
@@ -89,6 +94,14 @@ beforeAll(async () => {
           shelf: (_: unknown, { tag }: { tag: string }, ctx: BaseRequestContext) => {
             calls.catalog += 1;
             return [{ id: `${tag}-1`, title: `${tag} one` }, ...(editor(ctx) ? [{ id: `${tag}-draft`, title: `${tag} draft` }] : [])];
+          },
+          // Catalog changes while this is being answered: the gateway has cleared its cache before the answer arrives.
+          changing: async () => {
+            calls.catalog += 1;
+            const clears = cached.gateway.responseCache!.stats().clears;
+            await announce();
+            await until(() => cached.gateway.responseCache!.stats().clears > clears, 5_000);
+            return 'answered across a change';
           },
           broken: () => {
             calls.catalog += 1;
@@ -123,6 +136,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(gateways.map((g) => g.close()));
+  await transport.close();
   await Promise.all(subgraphs.map((s) => s.close()));
   await jwks?.close();
   const redis = new Redis(redisUrl);
@@ -201,6 +215,28 @@ describe('gateway response cache', () => {
       expect(touched.body).toEqual({ data: { touch: true } });
     }
     expect(calls.catalog - before.catalog).toBe(4);
+  });
+
+  it('empties the cache when catalog announces a change, so the next request asks the subgraphs again', async () => {
+    const before = calls.catalog;
+    await post(cached.url, SHELF, { tag: 'changed' });
+    await post(cached.url, SHELF, { tag: 'changed' });
+    expect(calls.catalog - before).toBe(1);
+    const clears = cached.gateway.responseCache!.stats().clears;
+    await announce();
+    await until(() => cached.gateway.responseCache!.stats().clears === clears + 1, 5_000);
+    await post(cached.url, SHELF, { tag: 'changed' });
+    expect(calls.catalog - before).toBe(2);
+  });
+
+  it('does not store an answer fetched across a change: it may predate it', async () => {
+    const before = calls.catalog;
+    for (let i = 0; i < 2; i++) {
+      const res = await post(cached.url, '{ changing }');
+      expect(res.body).toEqual({ data: { changing: 'answered across a change' } });
+      expect(res.cacheControl).toBe('max-age=5, public');
+    }
+    expect(calls.catalog - before).toBe(2);
   });
 
   it('asks the subgraphs every time when GATEWAY_RESPONSE_CACHE_MB is 0, still passing their Cache-Control on', async () => {

@@ -49,7 +49,8 @@ const run = `bench_gw_${process.pid}_${randomBytes(3).toString('hex')}`;
 console.log('starting the stack (seeding seven databases)…');
 const stack = await startStack({ databaseServerUrl: testServerUrl(), databaseName: (n) => `${run}_${n}`, seed: 'always', ports: 'random', log });
 const env = { ...process.env, ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, stack.subgraphUrls[n]])) };
-const base = loadGatewayConfig(env);
+// The response cache is not a protection: off in both, so every request reaches the subgraphs as before.
+const base: GatewayConfig = { ...loadGatewayConfig(env), responseCacheBytes: 0 };
 const defaults = loadProtectionConfig(env, false);
 const generous = { FREE: 10_000_000, STANDARD: 10_000_000, PREMIUM: 10_000_000 };
 

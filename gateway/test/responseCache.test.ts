@@ -13,7 +13,7 @@ import { CATALOG_CHANGED, MemoryTransport } from '@storefront/shared/events';
 import { startJwks, until } from './wsTestKit.ts';
 
 // Three purpose-built subgraphs. "catalog" answers customers alike (public for 5 s) and editors with drafts (no
-// header); "inventory" adds stock, public for 1 s; "order" adds a personal field and never sends a header.
+// header); "inventory" adds stock, public for 2 s; "order" adds a personal field and never sends a header.
 const CATALOG_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Query { shelf(tag: String!): [Item!]! broken: String changing: String }
@@ -113,7 +113,7 @@ beforeAll(async () => {
       },
     },
     {
-      name: 'inventory' as const, sdl: INVENTORY_SDL, plugins: [publicFor(1)],
+      name: 'inventory' as const, sdl: INVENTORY_SDL, plugins: [publicFor(2)],
       resolvers: { Query: { locations: () => ['AMS'] }, Item: { __resolveReference: (ref: { id: string }) => ((calls.inventory += 1), { id: ref.id, inStock: true }) } },
     },
     {
@@ -171,10 +171,10 @@ describe('gateway response cache', () => {
     const before = { ...calls };
     const first = await post(cached.url, SHELF_WITH_STOCK, { tag: 'stock' });
     expect(first.body.data.shelf).toEqual([{ id: 'stock-1', title: 'stock one', inStock: true }]);
-    expect(first.cacheControl).toBe('max-age=1, public');
+    expect(first.cacheControl).toBe('max-age=2, public');
     await post(cached.url, SHELF_WITH_STOCK, { tag: 'stock' });
     expect([calls.catalog - before.catalog, calls.inventory - before.inventory]).toEqual([1, 1]);
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, 2_100));
     await post(cached.url, SHELF_WITH_STOCK, { tag: 'stock' });
     expect([calls.catalog - before.catalog, calls.inventory - before.inventory]).toEqual([2, 2]);
   });

@@ -74,7 +74,9 @@ describe('the search cache', () => {
     const PRODUCT = 'query($id: ID!) { product(id: $id) { id title } }';
     const id = fixture.products[4].id;
     expect(await cacheControl(PRODUCT, { id }, asCustomer())).toBe('public, max-age=60');
-    expect(await cacheControl(PRODUCT, { id }, asAnonymous())).toMatch(/^public, max-age=(59|60)$/); // served from memory
+    await new Promise((r) => setTimeout(r, 1_100));
+    // Served from memory, marked with what is left of its minute, not a fresh one.
+    expect(await cacheControl(PRODUCT, { id }, asAnonymous())).toMatch(/^public, max-age=5\d$/);
     expect(await cacheControl(PRODUCT, { id }, asAdmin())).toBeNull();
     expect(await cacheControl(PRODUCT, { id }, gatewayHeaders({ service: 'cart' }))).toBeNull();
     expect(await cacheControl('query { products(first: 500) { totalCount } }', {}, asCustomer())).toBeNull(); // refused: first above 100

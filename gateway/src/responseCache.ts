@@ -41,8 +41,8 @@ export interface ResponseCache {
  * with errors are never stored either. The same policy becomes the response's own Cache-Control header (Apollo's
  * cache control plugin), so a CDN in front of GET persisted queries caches what the gateway caches.
  *
- * The cache is per process (an LRU bounded in bytes): a hit costs no network round trip, and what a replica
- * holds can be at most max-age old anyway.
+ * The cache is per process (an LRU bounded in bytes): a hit costs no network round trip. What a replica holds
+ * is at most max-age old, and catalog's CatalogChanged empties it sooner (clearOnCatalogChanges).
  */
 export function createResponseCache(maxBytes: number): ResponseCache | null {
   if (maxBytes <= 0) return null;
@@ -58,7 +58,7 @@ export function createResponseCache(maxBytes: number): ResponseCache | null {
     shouldReadFromCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer),
     shouldWriteToCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer) && startedAfter.get(contextValue) === stats.clears,
   });
-  const counter: ApolloServerPlugin<GatewayContext> = {
+  const bookkeeping: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }) {
       startedAfter.set(contextValue, stats.clears);
       return {
@@ -75,7 +75,7 @@ export function createResponseCache(maxBytes: number): ResponseCache | null {
     cache.clear();
     stats.clears += 1;
   };
-  return { plugins: [store, counter], stats: () => ({ ...stats }), clear };
+  return { plugins: [store, bookkeeping], stats: () => ({ ...stats }), clear };
 }
 
 /**

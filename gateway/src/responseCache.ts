@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { ROLE_SCOPES, type Logger, type Viewer } from '@storefront/shared';
-import { CATALOG_CHANGED, type EventTransport, type Subscription } from '@storefront/shared/events';
+import { broadcast, CATALOG_CHANGED, type EventTransport, type Subscription } from '@storefront/shared/events';
 import type { GatewayContext } from './context.ts';
 
 const CUSTOMER_SCOPES: ReadonlySet<string> = new Set(ROLE_SCOPES.CUSTOMER);
@@ -84,17 +83,12 @@ export function createResponseCache(maxBytes: number): ResponseCache | null {
  * group of its own (broadcast), from now on, removed on close. A lost event costs at most that max-age.
  */
 export function clearOnCatalogChanges(transport: EventTransport, cache: ResponseCache, log: Logger): Subscription {
-  return transport.subscribe({
-    group: `gateway.response-cache.${randomUUID()}`,
-    consumer: 'gateway',
-    types: [CATALOG_CHANGED],
-    from: 'latest',
-    ephemeral: true,
-    handler: async (event) => {
+  return transport.subscribe(
+    broadcast('gateway.response-cache', [CATALOG_CHANGED], async (event) => {
       cache.clear();
       log.debug({ reason: event.payload.reason }, 'catalog changed: response cache cleared');
-    },
-  });
+    }),
+  );
 }
 
 /** GATEWAY_RESPONSE_CACHE_MB (default 64; 0 turns the cache off). */

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '@storefront/shared';
-import { API_CLIENT_CHANGED, type ApiClientChangedPayload, type EventTransport, type Subscription } from '@storefront/shared/events';
+import { API_CLIENT_CHANGED, broadcast, type ApiClientChangedPayload, type EventTransport, type Subscription } from '@storefront/shared/events';
 
 export interface ApiClientChanges extends Subscription {
   /** Events received (and cached verifications dropped) since start, for /metrics. */
@@ -14,20 +13,15 @@ export interface ApiClientChanges extends Subscription {
  */
 export function subscribeToApiClientChanges(transport: EventTransport, forget: (clientId: string) => void, log: Logger): ApiClientChanges {
   let received = 0;
-  const subscription = transport.subscribe({
-    group: `gateway.api-clients.${randomUUID()}`,
-    consumer: 'gateway',
-    types: [API_CLIENT_CHANGED],
-    from: 'latest',
-    ephemeral: true,
-    handler: async (event) => {
+  const subscription = transport.subscribe(
+    broadcast('gateway.api-clients', [API_CLIENT_CHANGED], async (event) => {
       const { clientId, revoked } = event.payload as Partial<ApiClientChangedPayload>;
       if (typeof clientId !== 'string') return;
       forget(clientId);
       received += 1;
       log.info({ clientId, revoked: revoked === true }, 'api client changed: cached verification dropped');
-    },
-  });
+    }),
+  );
   return {
     get received() {
       return received;

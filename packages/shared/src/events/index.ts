@@ -5,3 +5,4 @@ export { RedisStreamsTransport, EVENT_STREAM } from './redisTransport.ts';
 export { OutboxRelay, applyOnce, outboxEvent, type OutboxDb } from './outbox.ts';
 export { createEventTransport } from './transport.ts';
 export { LiveEvents } from './liveEvents.ts';
+export { broadcast } from './broadcast.ts';

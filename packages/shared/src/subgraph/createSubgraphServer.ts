@@ -14,6 +14,7 @@ import type { SubgraphName } from '../services.ts';
 import type { BaseRequestContext } from './context.ts';
 import { attachSubscriptions } from './subscriptions.ts';
 import { OutboxRelay, type OutboxDb } from '../events/outbox.ts';
+import { broadcast } from '../events/broadcast.ts';
 import type { EventHandler, EventTransport } from '../events/types.ts';
 
 export interface SubgraphServerOptions<Ctx extends BaseRequestContext> {
@@ -122,9 +123,7 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
   const consumerName = `${options.name}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const consumers = (options.events?.consumers ?? []).map((c) =>
     options.events!.transport.subscribe(
-      c.broadcast
-        ? { group: `${c.group}.${consumerName}`, consumer: consumerName, types: c.types, handler: c.handler, from: 'latest', ephemeral: true }
-        : { group: c.group, consumer: consumerName, types: c.types, handler: c.handler },
+      c.broadcast ? broadcast(c.group, c.types, c.handler, consumerName) : { group: c.group, consumer: consumerName, types: c.types, handler: c.handler },
     ),
   );
 

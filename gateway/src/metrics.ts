@@ -88,10 +88,10 @@ export function renderMetrics(s: MetricsSources): string {
     );
   }
   if (s.responseCache) {
-    const { hits, misses, bypassed, clears } = s.responseCache;
+    const { hits, misses, coalesced, bypassed, clears } = s.responseCache;
     families.push(
-      family('gateway_response_cache_total', 'counter', 'Queries by what the response cache did: hit, miss (fetched; stored if every subgraph allowed it), bypass (viewers who never share cached answers).', [
-        [{ outcome: 'hit' }, hits], [{ outcome: 'miss' }, misses], [{ outcome: 'bypass' }, bypassed],
+      family('gateway_response_cache_total', 'counter', 'Queries by what the response cache did: hit, miss (fetched; stored if every subgraph allowed it), coalesced (took the answer of an identical query being fetched), bypass (viewers who never share cached answers).', [
+        [{ outcome: 'hit' }, hits], [{ outcome: 'miss' }, misses], [{ outcome: 'coalesced' }, coalesced], [{ outcome: 'bypass' }, bypassed],
       ]),
       family('gateway_response_cache_clears_total', 'counter', 'Times the response cache was emptied because catalog announced a change.', [[{}, clears]]),
     );

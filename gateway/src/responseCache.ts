@@ -4,6 +4,7 @@ import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { ROLE_SCOPES, type Logger, type Viewer } from '@storefront/shared';
 import { broadcast, CATALOG_CHANGED, type EventTransport, type Subscription } from '@storefront/shared/events';
 import type { GatewayContext } from './context.ts';
+import { createCoalescing } from './responseCoalescing.ts';
 
 const CUSTOMER_SCOPES: ReadonlySet<string> = new Set(ROLE_SCOPES.CUSTOMER);
 
@@ -19,6 +20,8 @@ export interface ResponseCacheStats {
   hits: number;
   /** Queries the cache could have answered but did not hold (cached afterwards when every subgraph allowed it). */
   misses: number;
+  /** Queries that missed while an identical one was being fetched, and took its answer (no fetch of their own). */
+  coalesced: number;
   /** Queries from viewers who never share cached answers. */
   bypassed: number;
   /** Times the whole cache was emptied (CatalogChanged). */
@@ -43,9 +46,9 @@ export interface ResponseCache {
  * The cache is per process (an LRU bounded in bytes): a hit costs no network round trip. What a replica holds
  * is at most max-age old, and catalog's CatalogChanged empties it sooner (clearOnCatalogChanges).
  */
-export function createResponseCache(maxBytes: number): ResponseCache | null {
+export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number): ResponseCache | null {
   if (maxBytes <= 0) return null;
-  const stats: ResponseCacheStats = { hits: 0, misses: 0, bypassed: 0, clears: 0 };
+  const stats: ResponseCacheStats = { hits: 0, misses: 0, coalesced: 0, bypassed: 0, clears: 0 };
   // How many clears each request started after: an answer fetched across a clear may predate the change that
   // caused it, so it is not stored.
   const startedAfter = new WeakMap<GatewayContext, number>();
@@ -57,6 +60,11 @@ export function createResponseCache(maxBytes: number): ResponseCache | null {
     shouldReadFromCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer),
     shouldWriteToCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer) && startedAfter.get(contextValue) === stats.clears,
   });
+  const coalescing = createCoalescing({
+    shares: (context) => sharesPublicAnswers(context.viewer),
+    current: (context) => startedAfter.get(context) === stats.clears,
+    maxWaitMs: subgraphTimeoutMs,
+  });
   const bookkeeping: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }) {
       startedAfter.set(contextValue, stats.clears);
@@ -65,6 +73,7 @@ export function createResponseCache(maxBytes: number): ResponseCache | null {
           if (operation?.operation !== 'query') return;
           if (!sharesPublicAnswers(contextValue.viewer)) stats.bypassed += 1;
           else if (metrics.responseCacheHit) stats.hits += 1;
+          else if (coalescing.answeredByAnother(contextValue)) stats.coalesced += 1;
           else stats.misses += 1;
         },
       };
@@ -74,7 +83,8 @@ export function createResponseCache(maxBytes: number): ResponseCache | null {
     cache.clear();
     stats.clears += 1;
   };
-  return { plugins: [store, bookkeeping], stats: () => ({ ...stats }), clear };
+  // Order matters: the cache answers hits; coalescing only ever sees misses.
+  return { plugins: [store, coalescing.plugin, bookkeeping], stats: () => ({ ...stats }), clear };
 }
 
 /**

@@ -65,7 +65,7 @@ export async function createGateway(config: GatewayConfig, log: Logger = createL
   const gateway = new ApolloGateway({ supergraphSdl: config.supergraphSdl, buildService, logger: log });
   const verifyApiKey = identityApiKeyVerifier(config.subgraphUrls.identity, config.secret);
   const protection = await createProtection({ config: config.protection, supergraphSdl: config.supergraphSdl, log, apiKeyKnownValid: verifyApiKey.knownValid });
-  const responseCache = createResponseCache(config.responseCacheBytes);
+  const responseCache = createResponseCache(config.responseCacheBytes, config.subgraphTimeoutMs);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,

@@ -154,7 +154,7 @@ describe('GET /metrics', () => {
         limits: { maxDepth: 0, maxAliases: 0, maxRootFields: 0, maxTokens: 0, maxDirectives: 0, maxFields: 0, maxCost: 0, costBudget: 0 },
         batchesRejected: 0,
       },
-      responseCache: { hits: 4, misses: 2, bypassed: 1, clears: 5 },
+      responseCache: { hits: 4, misses: 2, coalesced: 3, bypassed: 1, clears: 5 },
       subscriptions: null,
       apiClientChanges: 3,
       uptimeSeconds: 1.5,

@@ -16,7 +16,7 @@ import { startJwks, until } from './wsTestKit.ts';
 // header); "inventory" adds stock, public for 2 s; "order" adds a personal field and never sends a header.
 const CATALOG_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { shelf(tag: String!): [Item!]! broken: String changing: String }
+  type Query { shelf(tag: String!): [Item!]! broken: String changing: String slow(tag: String!): String }
   type Mutation { touch: Boolean }
   type Item @key(fields: "id") { id: ID! title: String! }
 `;
@@ -27,11 +27,13 @@ const INVENTORY_SDL = `
 `;
 const ORDER_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { me: String }
+  type Query { me: String slowMine: String }
   type Item @key(fields: "id") { id: ID! boughtByMe: Boolean! }
 `;
 
 const calls = { catalog: 0, inventory: 0, order: 0 };
+const failing = new Set<string>();
+const concurrent = { now: 0, max: 0 };
 /** Marks successful queries public for `seconds`, except for viewers `privileged` says see more. */
 const publicFor = (seconds: number, privileged: (ctx: BaseRequestContext) => boolean = () => false): ApolloServerPlugin<BaseRequestContext> => ({
   async requestDidStart({ contextValue }) {
@@ -95,6 +97,13 @@ beforeAll(async () => {
             calls.catalog += 1;
             return [{ id: `${tag}-1`, title: `${tag} one` }, ...(editor(ctx) ? [{ id: `${tag}-draft`, title: `${tag} draft` }] : [])];
           },
+          // Takes a while, so identical requests overlap; fails while `failing` holds the tag.
+          slow: async (_: unknown, { tag }: { tag: string }) => {
+            calls.catalog += 1;
+            await new Promise((r) => setTimeout(r, 300));
+            if (failing.has(tag)) throw new Error('catalog could not answer');
+            return `slow ${tag}`;
+          },
           // Catalog changes while this is being answered: the gateway has cleared its cache before the answer arrives.
           changing: async () => {
             calls.catalog += 1;
@@ -118,7 +127,19 @@ beforeAll(async () => {
     },
     {
       name: 'order' as const, sdl: ORDER_SDL, plugins: [],
-      resolvers: { Query: { me: () => null }, Item: { __resolveReference: (ref: { id: string }) => ((calls.order += 1), { id: ref.id, boughtByMe: false }) } },
+      resolvers: {
+        Query: {
+          me: () => null,
+          slowMine: async () => {
+            calls.order += 1;
+            concurrent.now += 1;
+            concurrent.max = Math.max(concurrent.max, concurrent.now);
+            await new Promise((r) => setTimeout(r, 300));
+            concurrent.now -= 1;
+            return 'personal';
+          },
+        },
+        Item: { __resolveReference: (ref: { id: string }) => ((calls.order += 1), { id: ref.id, boughtByMe: false }) } },
     },
   ];
   const urls: Record<string, string> = {};
@@ -144,6 +165,13 @@ afterAll(async () => {
   if (keys.length) await redis.del(...keys);
   await redis.quit();
 });
+
+/** Announces a catalog change and waits until the cached gateway has emptied its cache. */
+async function emptied() {
+  const clears = cached.gateway.responseCache!.stats().clears;
+  await announce();
+  await until(() => cached.gateway.responseCache!.stats().clears > clears, 5_000);
+}
 
 const SHELF = 'query Shelf($tag: String!) { shelf(tag: $tag) { id title } }';
 const SHELF_WITH_STOCK = 'query ShelfWithStock($tag: String!) { shelf(tag: $tag) { id title inStock } }';
@@ -222,9 +250,7 @@ describe('gateway response cache', () => {
     await post(cached.url, SHELF, { tag: 'changed' });
     await post(cached.url, SHELF, { tag: 'changed' });
     expect(calls.catalog - before).toBe(1);
-    const clears = cached.gateway.responseCache!.stats().clears;
-    await announce();
-    await until(() => cached.gateway.responseCache!.stats().clears === clears + 1, 5_000);
+    await emptied();
     await post(cached.url, SHELF, { tag: 'changed' });
     expect(calls.catalog - before).toBe(2);
   });
@@ -237,6 +263,43 @@ describe('gateway response cache', () => {
       expect(res.cacheControl).toBe('max-age=5, public');
     }
     expect(calls.catalog - before).toBe(2);
+  });
+
+  it('lets one of several concurrent misses of a query cached before fetch it, and gives the others its answer', async () => {
+    const SLOW = 'query Slow($tag: String!) { slow(tag: $tag) }';
+    await post(cached.url, SLOW, { tag: 'herd' }); // cached once: now known cacheable
+    await emptied(); // the next requests all miss at once
+    const before = { calls: calls.catalog, stats: cached.gateway.responseCache!.stats() };
+    const herd = await Promise.all(Array.from({ length: 5 }, () => post(cached.url, SLOW, { tag: 'herd' })));
+    for (const res of herd) {
+      expect(res.body).toEqual({ data: { slow: 'slow herd' } });
+      expect(res.cacheControl).toBe('max-age=5, public');
+    }
+    expect(calls.catalog - before.calls).toBe(1);
+    const after = cached.gateway.responseCache!.stats();
+    expect([after.misses - before.stats.misses, after.coalesced - before.stats.coalesced]).toEqual([1, 4]);
+  });
+
+  it("runs each request itself when the shared fetch's answer cannot be shared", async () => {
+    const SLOW = 'query Slow($tag: String!) { slow(tag: $tag) }';
+    await post(cached.url, SLOW, { tag: 'flaky' });
+    await emptied();
+    failing.add('flaky');
+    const before = calls.catalog;
+    const results = await Promise.all(Array.from({ length: 3 }, () => post(cached.url, SLOW, { tag: 'flaky' })));
+    expect(results.every((r) => r.body.errors?.length === 1)).toBe(true);
+    expect(calls.catalog - before).toBe(3);
+    failing.delete('flaky');
+  });
+
+  it('never holds up identical queries that are not cacheable: they run side by side', async () => {
+    const before = { calls: calls.order, coalesced: cached.gateway.responseCache!.stats().coalesced };
+    concurrent.max = 0;
+    const results = await Promise.all(Array.from({ length: 4 }, () => post(cached.url, '{ slowMine }', {}, jwks.token('alice'))));
+    expect(results.every((r) => r.body.data?.slowMine === 'personal')).toBe(true);
+    expect(calls.order - before.calls).toBe(4);
+    expect(concurrent.max).toBeGreaterThan(1);
+    expect(cached.gateway.responseCache!.stats().coalesced).toBe(before.coalesced);
   });
 
   it('asks the subgraphs every time when GATEWAY_RESPONSE_CACHE_MB is 0, still passing their Cache-Control on', async () => {

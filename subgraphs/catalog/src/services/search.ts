@@ -355,7 +355,9 @@ function summaryFacetsSql(plan: Plan): Prisma.Sql {
       FROM cand c CROSS JOIN LATERAL unnest(c."facetOptions") AS e WHERE c.b_ok AND c.c_ok
       GROUP BY 2, 3
     UNION ALL
-    SELECT 'inStock', NULL, NULL, count(*)::int, 0 FROM cand c WHERE c.b_ok AND c.c_ok AND c."inStock"`;
+    SELECT 'inStock', NULL, NULL, count(*)::int, 0 FROM cand c WHERE c.b_ok AND c.c_ok AND c."inStock"
+    UNION ALL
+    SELECT 'total', NULL, NULL, count(*)::int, 0 FROM cand c WHERE c.b_ok AND c.c_ok`;
 }
 
 function facetsSql(plan: Plan): Prisma.Sql {
@@ -406,13 +408,16 @@ function variantFacetsSql(plan: Plan): Prisma.Sql {
       GROUP BY x."name", x."value"
     UNION ALL
     SELECT 'inStock', NULL, NULL, count(*)::int, 0
-      FROM (SELECT v."productId" FROM cvar v WHERE v."available" > 0 AND ${withoutStock} GROUP BY 1) x`;
+      FROM (SELECT v."productId" FROM cvar v WHERE v."available" > 0 AND ${withoutStock} GROUP BY 1) x
+    UNION ALL
+    SELECT 'total', NULL, NULL, count(*)::int, 0 FROM cand c WHERE c.b_ok AND c.c_ok AND c.v_ok`;
 }
 
 // ---- execution -----------------------------------------------------------------------------------------
 
 interface FacetRow {
-  kind: 'brand' | 'category' | 'price' | 'option' | 'inStock';
+  /** 'total' is the result set's size (the count statement's answer), carried along for free. */
+  kind: 'brand' | 'category' | 'price' | 'option' | 'inStock' | 'total';
   key: string | null;
   value: string | null;
   count: number;
@@ -490,11 +495,14 @@ const resultSetKey = (plan: Plan) =>
 
 /**
  * One page of products. The page is one statement; `totalCount` and `facets` are one statement each, run only
- * when the client selects them. All three go through the process's search cache (services/searchCache.ts).
+ * when the client selects them, and just one when it selects both (the facet statement also counts the result
+ * set). All go through the process's search cache (services/searchCache.ts).
  */
 export async function searchProducts(ctx: CatalogContext, query: ProductQuery): Promise<ProductConnectionModel> {
+  const generation = ctx.searchCache.generation;
   const plan = await planQuery(ctx, query);
   const results = resultSetKey(plan);
+  const countKey = `count:${results}`;
   const pageKey = `page:${results}:${plan.sort}:${plan.limit}:${JSON.stringify(plan.after)}`;
   const rows = await ctx.searchCache.get(pageKey, () => ctx.db.$queryRaw<PageRow[]>(pageSql(plan)));
   const products = rows.map(({ sortKey, ...product }) => {
@@ -502,10 +510,28 @@ export async function searchProducts(ctx: CatalogContext, query: ProductQuery): 
     return { product: product as ProductModel, key: cursorKey(plan.sort, { ...product, sortKey } as PageRow) };
   });
   const connection = toConnection(products, plan.limit, (r) => encodeCursor(plan.cursorKind, [r.key, r.product.id]), !!plan.after);
+  let facetsAsked = false;
+  const facetsAndTotal = once(() =>
+    ctx.searchCache.get(`facets:${results}`, async () => {
+      const rows = await ctx.db.$queryRaw<FacetRow[]>(facetsSql(plan));
+      const total = rows.find((r) => r.kind === 'total')?.count ?? 0;
+      ctx.searchCache.put(countKey, total, generation);
+      return { facets: shapeFacets(plan, rows), total };
+    }),
+  );
   return {
     edges: connection.edges.map((e) => ({ cursor: e.cursor, node: e.node.product })),
     pageInfo: connection.pageInfo,
-    totalCount: once(() => ctx.searchCache.get(`count:${results}`, async () => (await ctx.db.$queryRaw<{ count: number }[]>(countSql(plan)))[0].count)),
-    facets: once(() => ctx.searchCache.get(`facets:${results}`, async () => shapeFacets(plan, await ctx.db.$queryRaw<FacetRow[]>(facetsSql(plan))))),
+    totalCount: once(async () => {
+      // GraphQL calls every selected sibling field's resolver before any of them resumes from an await, so by now
+      // facets() has been called if the client selected facets; its statement then answers the count too.
+      await Promise.resolve();
+      if (facetsAsked) return (await facetsAndTotal()).total;
+      return ctx.searchCache.get(countKey, async () => (await ctx.db.$queryRaw<{ count: number }[]>(countSql(plan)))[0].count);
+    }),
+    facets: () => {
+      facetsAsked = true;
+      return facetsAndTotal().then((r) => r.facets);
+    },
   };
 }

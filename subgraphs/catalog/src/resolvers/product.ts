@@ -20,7 +20,7 @@ export const Variant: VariantResolvers = {
   product: async (v, _, ctx) => (await ctx.loaders.product.load(v.productId))!,
 };
 
-// totalCount and facets are one SQL statement each, run only when selected.
+// totalCount and facets are one SQL statement each, run only when selected; one in all when both are.
 export const ProductConnection: ProductConnectionResolvers = {
   totalCount: (c) => c.totalCount(),
   facets: (c) => c.facets(),

@@ -8,7 +8,7 @@ import { isCleanText, isId, normalizeSearch } from './input.ts';
 
 /**
  * Product listing, search, filters, sorts and facets: one SQL statement for the page, one for the total and one
- * for all facets, whatever the page size. Every value reaches SQL as a bound parameter of a Prisma.sql tagged
+ * for all facets (which also answers the total when both are asked), whatever the page size. Every value reaches SQL as a bound parameter of a Prisma.sql tagged
  * template; fragments are composed with Prisma.sql / Prisma.join only.
  *
  * Search: PostgreSQL full-text search on Product."searchVector" (title A, brand B, description C, English stemming,

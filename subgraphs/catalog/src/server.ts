@@ -43,12 +43,11 @@ export async function createCatalogServer(options: CatalogServerOptions) {
               group: STOCK_CONSUMER,
               types: ['StockChanged'],
               handler: async (e) => {
-                await applyStockChanged(db, { eventId: e.id, variantId: e.aggregateId, available: Number(e.payload.available), occurredAt: e.occurredAt }, {
-                  onInStockChange: () => searchCache.clear(),
-                });
+                await applyStockChanged(db, { eventId: e.id, variantId: e.aggregateId, available: Number(e.payload.available), occurredAt: e.occurredAt });
               },
             },
-            // Another process's write, or a stock event another process applied: drop this process's cached answers.
+            // A write through another process, or a stock event that moved a variant in or out of stock (whichever
+            // process applied it): drop this process's cached answers.
             { group: 'catalog.cache', types: [CATALOG_CHANGED], broadcast: true, handler: async () => searchCache.clear() },
           ],
         }

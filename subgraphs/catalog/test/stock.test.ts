@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG_CHANGED } from '@storefront/shared/events';
 import { applyStockChanged, STOCK_CONSUMER } from '../src/index.ts';
 import { available, fixture, productMatches, startCatalog, type CatalogHarness } from './support.ts';
 
@@ -38,12 +39,13 @@ describe('Variant.available, the catalog copy of stock', () => {
     expect(STOCK_CONSUMER).toBe('catalog.stock');
   });
 
-  it('tells its caller when a variant crosses the in-stock line, and only then', async () => {
+  it('queues CatalogChanged, in the same transaction, when a variant crosses the in-stock line, and only then', async () => {
     const variant = fixture.products[5].variants[0];
+    const announced = () => h.db.outboxEvent.count({ where: { type: CATALOG_CHANGED, payload: { equals: { reason: 'stock' } } } });
     const apply = async (available: number) => {
-      let crossed = 0;
-      await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: variant.id, available }, { onInStockChange: () => crossed++ });
-      return crossed;
+      const before = await announced();
+      await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: variant.id, available });
+      return (await announced()) - before;
     };
     await apply(5);
     expect(await apply(4)).toBe(0);

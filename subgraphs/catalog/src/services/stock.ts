@@ -22,11 +22,7 @@ export type StockChangeOutcome = 'APPLIED' | 'DUPLICATE' | 'STALE' | 'UNKNOWN_VA
  * update, so a redelivery (even a concurrent one) changes nothing. Events about unknown variants are recorded
  * too, so they are not redelivered forever. A malformed event throws (for the bus to dead-letter).
  */
-export async function applyStockChanged(
-  target: CatalogDb | { db: CatalogDb },
-  event: StockChangedEvent,
-  hooks: { onInStockChange?: () => void } = {},
-): Promise<StockChangeOutcome> {
+export async function applyStockChanged(target: CatalogDb | { db: CatalogDb }, event: StockChangedEvent): Promise<StockChangeOutcome> {
   const db = 'db' in target ? target.db : target;
   const { eventId, variantId, available } = event;
   if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > 200) throw new Error('StockChanged: eventId must be a non-empty string');
@@ -35,8 +31,7 @@ export async function applyStockChanged(
   const occurredAt = event.occurredAt == null ? null : new Date(event.occurredAt);
   if (occurredAt && Number.isNaN(occurredAt.getTime())) throw new Error('StockChanged: occurredAt is not a date');
 
-  let crossed = false;
-  const outcome = await db.$transaction(async (tx) => {
+  return db.$transaction(async (tx) => {
     const recorded = await tx.processedEvent.createMany({ data: [{ consumer: STOCK_CONSUMER, eventId }], skipDuplicates: true });
     if (recorded.count === 0) return 'DUPLICATE';
     // The variant update's trigger rewrites the product's facet summary; taking the product's lock first keeps the
@@ -49,12 +44,9 @@ export async function applyStockChanged(
       data: { available, ...(occurredAt ? { availableAt: occurredAt } : {}) },
     });
     if (updated.count === 0) return 'STALE';
-    crossed = (before.available > 0) !== (available > 0);
-    if (crossed) await announceCatalogChange(tx, 'stock');
+    // Only a variant going in or out of stock changes what the inStock filter and facets return: then every
+    // catalog process (this one included) and every gateway drops its cached answers when CatalogChanged arrives.
+    if ((before.available > 0) !== (available > 0)) await announceCatalogChange(tx, 'stock');
     return 'APPLIED';
   });
-  // Only a variant going in or out of stock changes what the inStock filter and facets return. This process drops
-  // its cache at once; the others (and the gateways) when the CatalogChanged queued above reaches them.
-  if (crossed) hooks.onInStockChange?.();
-  return outcome;
 }

@@ -87,7 +87,8 @@ export async function createSubgraphServer<Ctx extends BaseRequestContext>(optio
     stopOnTerminationSignals: false,
     formatError: createErrorMasker(log),
     // No plugin may use per-field hooks: one that does (cache control, inline tracing) wraps every resolver of every
-    // request, a measurable share of a large response's CPU. Subgraphs send no cache hints; the gateway asks no traces.
+    // request, a measurable share of a large response's CPU. Subgraphs that send cache hints set them per response
+    // (cacheHints.ts); the gateway asks no traces.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), ...(options.plugins ?? [])],
   });
   await apollo.start();

@@ -8,6 +8,5 @@ type OutboxWriter = { outboxEvent: { create(args: { data: ReturnType<typeof outb
  * their TTLs bound how long an old answer is served.
  */
 export async function announceCatalogChange(db: OutboxWriter, reason: CatalogChangedPayload['reason']): Promise<void> {
-  const payload: CatalogChangedPayload = { reason };
-  await db.outboxEvent.create({ data: outboxEvent(CATALOG_CHANGED, 'catalog', { ...payload }) });
+  await db.outboxEvent.create({ data: outboxEvent(CATALOG_CHANGED, 'catalog', { reason } satisfies CatalogChangedPayload) });
 }

@@ -1,13 +1,13 @@
 /**
  * A short-lived, per-process cache of catalog reads: search results (page rows, totals, facets) keyed by the
- * validated query plan, and whole customer-facing responses (responseCache.ts). The storefront's traffic repeats itself (the same popular searches and category pages from many
- * shoppers), and catalog processes scale out while the database does not: each hit saves the database the
- * statements that dominate a search page.
+ * validated query plan, and whole customer-facing responses (responseCache.ts). The storefront's traffic repeats
+ * itself (the same popular searches and category pages from many shoppers), and catalog processes scale out while
+ * the database does not: each hit saves the database the statements that dominate a search page.
  *
- * Freshness: a catalog write made through this process, or a stock event that moves a variant in or out of stock,
- * clears the cache at once; anything else (writes through another catalog process) shows within `ttlMs`. Concurrent misses on one key share a single
- * computation, so a burst on a cold query costs the database one round of statements. A failed computation is
- * not kept.
+ * Freshness: a catalog write made through this process clears the cache at once; CatalogChanged (any process's
+ * write, a variant going in or out of stock) clears it when it arrives; `ttlMs` bounds the rest (a lost event).
+ * Concurrent misses on one key share a single computation, so a burst on a cold query costs the database one
+ * round of statements. A failed computation is not kept.
  */
 export class SearchCache {
   private readonly entries = new Map<string, { until: number; value: Promise<unknown>; settled?: { value: unknown } }>();
@@ -54,7 +54,7 @@ export class SearchCache {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /** Forgets everything: called after every catalog write this process makes. */
+  /** Forgets everything: after every catalog write this process makes, and on CatalogChanged. */
   clear(): void {
     this.clears++;
     this.entries.clear();

@@ -49,29 +49,30 @@ export interface ResponseCache {
 export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number): ResponseCache | null {
   if (maxBytes <= 0) return null;
   const stats: ResponseCacheStats = { hits: 0, misses: 0, coalesced: 0, bypassed: 0, clears: 0 };
-  // How many clears each request started after: an answer fetched across a clear may predate the change that
-  // caused it, so it is not stored.
-  const startedAfter = new WeakMap<GatewayContext, number>();
+  // Per request, set when it starts: whether its viewer shares public answers, and how many clears it started
+  // after (an answer fetched across a clear may predate the change that caused it, so it is neither stored nor
+  // shared).
+  const requests = new WeakMap<GatewayContext, { shares: boolean; startedAfter: number }>();
+  const shares = (context: GatewayContext) => requests.get(context)?.shares === true;
+  const current = (context: GatewayContext) => requests.get(context)?.startedAfter === stats.clears;
   const cache = new InMemoryLRUCache<string>({ maxSize: maxBytes });
+  const coalescing = createCoalescing({ shares, current, maxWaitMs: subgraphTimeoutMs });
   const store: ApolloServerPlugin<GatewayContext> = responseCachePlugin<GatewayContext>({
     cache,
     // Never per-session: private answers are not cached here at all.
     sessionId: async () => null,
-    shouldReadFromCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer),
-    shouldWriteToCache: async ({ contextValue }) => sharesPublicAnswers(contextValue.viewer) && startedAfter.get(contextValue) === stats.clears,
-  });
-  const coalescing = createCoalescing({
-    shares: (context) => sharesPublicAnswers(context.viewer),
-    current: (context) => startedAfter.get(context) === stats.clears,
-    maxWaitMs: subgraphTimeoutMs,
+    shouldReadFromCache: async ({ contextValue }) => shares(contextValue),
+    // A request that took another's answer has nothing new to store: that one stores it.
+    shouldWriteToCache: async ({ contextValue }) => shares(contextValue) && current(contextValue) && !coalescing.answeredByAnother(contextValue),
   });
   const bookkeeping: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }) {
-      startedAfter.set(contextValue, stats.clears);
+      const request = { shares: sharesPublicAnswers(contextValue.viewer), startedAfter: stats.clears };
+      requests.set(contextValue, request);
       return {
         async willSendResponse({ operation, metrics, contextValue }) {
           if (operation?.operation !== 'query') return;
-          if (!sharesPublicAnswers(contextValue.viewer)) stats.bypassed += 1;
+          if (!request.shares) stats.bypassed += 1;
           else if (metrics.responseCacheHit) stats.hits += 1;
           else if (coalescing.answeredByAnother(contextValue)) stats.coalesced += 1;
           else stats.misses += 1;
@@ -83,8 +84,9 @@ export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number)
     cache.clear();
     stats.clears += 1;
   };
-  // Order matters: the cache answers hits; coalescing only ever sees misses.
-  return { plugins: [store, coalescing.plugin, bookkeeping], stats: () => ({ ...stats }), clear };
+  // Order matters: bookkeeping's requestDidStart runs first, so the others find the request's state; the cache
+  // answers hits, so coalescing only ever sees misses.
+  return { plugins: [bookkeeping, store, coalescing.plugin], stats: () => ({ ...stats }), clear };
 }
 
 /**

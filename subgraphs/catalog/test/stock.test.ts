@@ -67,11 +67,22 @@ describe('Variant.available, the catalog copy of stock', () => {
   it('keeps the product facet summary (inStock, prices, options) in step with its variants', async () => {
     const product = fixture.products[6];
     const summary = () => h.db.product.findUniqueOrThrow({ where: { id: product.id }, select: { inStock: true, variantPrices: true, facetOptions: true } });
+    // The per-variant summary that searches with variant-level filters read, one element per variant in position order.
+    const variantSummary = () => h.db.$queryRaw<{ pos: number; price: number; in_stock: boolean; options: string[] }[]>`
+      SELECT v.pos, v.price, v.in_stock, v.options FROM "Product" p, unnest(p."variantSummary") WITH ORDINALITY AS v(pos, price, in_stock, options, n)
+      WHERE p."id" = ${product.id} ORDER BY v.n`;
+    const variantsNow = () => h.db.variant.findMany({ where: { productId: product.id }, orderBy: [{ position: 'asc' }, { id: 'asc' }] });
+    const expectedSummary = async () => (await variantsNow()).map((v) => ({
+      pos: v.position, price: v.price, in_stock: v.available > 0,
+      options: (v.options as { name: string; value: string }[]).map((o) => `${o.name}\u001f${o.value}`),
+    }));
+    expect(await variantSummary()).toEqual(await expectedSummary());
     const before = (await h.gql(IN_STOCK)).data.products.facets.inStock;
     const wasInStock = (await summary()).inStock;
     expect(wasInStock).toBe(productMatches(product, { inStock: true }));
     for (const v of product.variants) await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: v.id, available: 0 });
     expect((await summary()).inStock).toBe(false);
+    expect((await variantSummary()).every((v) => !v.in_stock)).toBe(true);
     const soldOut = (await h.gql(IN_STOCK)).data.products.facets.inStock;
     expect(soldOut).toBe(before - (wasInStock ? 1 : 0));
     await applyStockChanged(h.db, { eventId: crypto.randomUUID(), variantId: product.variants[0].id, available: 2 });
@@ -85,10 +96,14 @@ describe('Variant.available, the catalog copy of stock', () => {
       data: { id: `${product.id}-extra`, productId: product.id, sku: `EXTRA-${product.id.slice(0, 8)}`, title: 'Extra', price: 77, options: [{ name: 'Finish', value: 'Matte' }] },
     });
     expect((await summary()).facetOptions).toContain(`Finish\u001fMatte\u001f${extra.position}`);
+    expect(await variantSummary()).toEqual(await expectedSummary());
+    expect((await variantSummary()).find((v) => v.price === 77)).toEqual({ pos: extra.position, price: 77, in_stock: false, options: ['Finish\u001fMatte'] });
     await h.db.variant.delete({ where: { id: extra.id } });
     const after = await summary();
     expect(after.variantPrices).not.toContain(77);
     expect(after.facetOptions.some((o) => o.startsWith('Finish'))).toBe(false);
+    expect(await variantSummary()).toEqual(await expectedSummary());
+    expect((await variantSummary()).some((v) => v.price === 77)).toBe(false);
   });
 
   it('ignores an event older than the level it already has', async () => {

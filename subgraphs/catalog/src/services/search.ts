@@ -202,7 +202,7 @@ export async function planQuery(ctx: CatalogContext, query: ProductQuery): Promi
   };
 }
 
-// ---- SQL fragments (aliases: p = Product, v = Variant, o = VariantOption being counted) -----------------
+// ---- SQL fragments (aliases: p = Product, v = an element of its "variantSummary", o = the option being counted) ---
 
 const sql = Prisma.sql;
 const TRUE = sql`TRUE`;
@@ -217,7 +217,7 @@ const visibleSql = (plan: Plan) => {
 
 /** Every Product column a search statement may read: hits carry them, so nothing joins back to Product. */
 const HIT_COLUMNS = sql`p."id", p."slug", p."title", p."description", p."brand", p."status", p."categoryId", p."minPrice", p."currency",
-  p."createdAt", p."updatedAt", p."facetOptions", p."variantPrices", p."inStock"`;
+  p."createdAt", p."updatedAt", p."facetOptions", p."variantPrices", p."inStock", p."variantSummary"`;
 
 /** `fts` (full-text hits) and `hits` (fts, or the typo-tolerant fallback when fts is empty), as CTE text. */
 const searchCtes = (plan: Plan) => sql`
@@ -252,13 +252,20 @@ interface VariantScope {
   exceptCountedOption?: boolean;
 }
 
+/** An option filter as the "name<US>value" strings a variant summary's options hold (filter values hold no control characters). */
+const optionKeys = (option: { name: string; values: string[] }) => option.values.map((value) => `${option.name}\u001f${value}`);
+
+/**
+ * Conditions on one element v of a product's "variantSummary" (pos, price, in_stock, options): the variant-level
+ * filters in scope, all of which must hold for one and the same variant.
+ */
 function variantConditions(plan: Plan, scope: VariantScope = {}): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
-  if (scope.stock !== false && plan.inStock) conditions.push(sql`v."available" > 0`);
-  if (scope.price !== false && plan.minPrice != null) conditions.push(sql`v."price" >= ${plan.minPrice}::int`);
-  if (scope.price !== false && plan.maxPrice != null) conditions.push(sql`v."price" <= ${plan.maxPrice}::int`);
+  if (scope.stock !== false && plan.inStock) conditions.push(sql`v.in_stock`);
+  if (scope.price !== false && plan.minPrice != null) conditions.push(sql`v.price >= ${plan.minPrice}::int`);
+  if (scope.price !== false && plan.maxPrice != null) conditions.push(sql`v.price <= ${plan.maxPrice}::int`);
   for (const option of plan.options) {
-    const has = sql`EXISTS (SELECT 1 FROM "VariantOption" vo WHERE vo."variantId" = v."id" AND vo."name" = ${option.name} AND vo."value" = ANY(${option.values}::text[]))`;
+    const has = sql`v.options && ${optionKeys(option)}::text[]`;
     conditions.push(scope.exceptCountedOption ? sql`(o."name" = ${option.name} OR ${has})` : has);
   }
   return conditions;
@@ -267,7 +274,7 @@ function variantConditions(plan: Plan, scope: VariantScope = {}): Prisma.Sql[] {
 /** The product has one variant satisfying every variant-level filter in scope (TRUE when there are none). */
 function variantOk(plan: Plan, scope: VariantScope = {}): Prisma.Sql {
   const conditions = variantConditions(plan, scope);
-  return conditions.length ? sql`EXISTS (SELECT 1 FROM "Variant" v WHERE v."productId" = p."id" AND ${and(conditions)})` : TRUE;
+  return conditions.length ? sql`EXISTS (SELECT 1 FROM unnest(p."variantSummary") v WHERE ${and(conditions)})` : TRUE;
 }
 
 const matchesAll = (plan: Plan) => and([visibleSql(plan), brandOk(plan), categoryOk(plan), variantOk(plan)]);
@@ -364,29 +371,22 @@ function facetsSql(plan: Plan): Prisma.Sql {
   return hasVariantFilters(plan) ? variantFacetsSql(plan) : summaryFacetsSql(plan);
 }
 
-/** Facets of a query with variant-level filters: they must hold for one and the same variant, so variants are read. */
+/**
+ * Facets of a query with variant-level filters: they must hold for one and the same variant, so each product's
+ * variant summary is unnested (the Variant table is not read).
+ */
 function variantFacetsSql(plan: Plan): Prisma.Sql {
   // cand: visible (and searched) products with their product-level flags and whether a variant matches everything.
-  // cvar: the variants of products passing both product-level filters. A search, collection, category or brand
-  // leaves a fraction of the catalog, whose variants (and their option rows) are best fetched per product through
-  // the foreign-key indexes (LATERAL ... OFFSET 0 keeps the planner from hashing whole tables); an unrestricted
-  // listing joins the tables wholesale.
-  const perProduct = !!(plan.search || plan.collectionId || plan.categoryIds || plan.brands);
-  const variants = perProduct
-    ? sql`CROSS JOIN LATERAL (
-        SELECT v."productId", v."id", v."price", v."position", v."available", v."options" FROM "Variant" v WHERE v."productId" = c."id" OFFSET 0
-      ) v`
-    : sql`JOIN "Variant" v ON v."productId" = c."id"`;
-  // The variant's own option list (kept in step with VariantOption by the admin service) saves an index lookup per variant.
-  const options = sql`CROSS JOIN LATERAL jsonb_to_recordset(v."options") AS o("name" text, "value" text)`;
+  // cvar: the variants of products passing both product-level filters.
   const candidates = sql`cand AS MATERIALIZED (
-    SELECT p."id", p."brand", p."categoryId", ${brandOk(plan)} AS b_ok, ${categoryOk(plan)} AS c_ok, ${variantOk(plan)} AS v_ok
+    SELECT p."id", p."brand", p."categoryId", p."variantSummary", ${brandOk(plan)} AS b_ok, ${categoryOk(plan)} AS c_ok, ${variantOk(plan)} AS v_ok
     ${fromSql(plan)}
     WHERE ${visibleSql(plan)}
   ),
   cvar AS MATERIALIZED (
-    SELECT v."productId", v."id", v."price", v."position", v."available", v."options" FROM cand c ${variants} WHERE c.b_ok AND c.c_ok
+    SELECT c."id" AS "productId", v.pos, v.price, v.in_stock, v.options FROM cand c CROSS JOIN LATERAL unnest(c."variantSummary") v WHERE c.b_ok AND c.c_ok
   )`;
+  const options = sql`CROSS JOIN LATERAL (SELECT split_part(e, chr(31), 1) AS "name", split_part(e, chr(31), 2) AS "value" FROM unnest(v.options) e) o`;
   const withoutPrice = and(variantConditions(plan, { price: false }));
   const withoutStock = and(variantConditions(plan, { stock: false }));
   const exceptCounted = and(variantConditions(plan, { exceptCountedOption: true }));
@@ -400,15 +400,15 @@ function variantFacetsSql(plan: Plan): Prisma.Sql {
       WHERE c.b_ok AND c.v_ok GROUP BY a."id"
     UNION ALL
     SELECT 'price', x.bucket::text, NULL, count(*)::int, 0
-      FROM (SELECT v."productId", width_bucket(v."price", ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM cvar v WHERE ${withoutPrice} GROUP BY 1, 2) x
+      FROM (SELECT v."productId", width_bucket(v.price, ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM cvar v WHERE ${withoutPrice} GROUP BY 1, 2) x
       GROUP BY x.bucket
     UNION ALL
     SELECT 'option', x."name", x."value", count(*)::int, min(x.ord)
-      FROM (SELECT v."productId", o."name", o."value", min(v."position") AS ord FROM cvar v ${options} WHERE ${exceptCounted} GROUP BY 1, 2, 3) x
+      FROM (SELECT v."productId", o."name", o."value", min(v.pos) AS ord FROM cvar v ${options} WHERE ${exceptCounted} GROUP BY 1, 2, 3) x
       GROUP BY x."name", x."value"
     UNION ALL
     SELECT 'inStock', NULL, NULL, count(*)::int, 0
-      FROM (SELECT v."productId" FROM cvar v WHERE v."available" > 0 AND ${withoutStock} GROUP BY 1) x
+      FROM (SELECT v."productId" FROM cvar v WHERE v.in_stock AND ${withoutStock} GROUP BY 1) x
     UNION ALL
     SELECT 'total', NULL, NULL, count(*)::int, 0 FROM cand c WHERE c.b_ok AND c.c_ok AND c.v_ok`;
 }

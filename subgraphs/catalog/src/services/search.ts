@@ -373,24 +373,19 @@ function facetsSql(plan: Plan): Prisma.Sql {
 
 /**
  * Facets of a query with variant-level filters: they must hold for one and the same variant, so each product's
- * variant summary is unnested (the Variant table is not read).
+ * variant summary is unnested (the Variant table is not read). Each product's distinct price buckets and option
+ * values are found within the product (a LATERAL per product) before the counts across products.
  */
 function variantFacetsSql(plan: Plan): Prisma.Sql {
   // cand: visible (and searched) products with their product-level flags and whether a variant matches everything.
-  // cvar: the variants of products passing both product-level filters.
   const candidates = sql`cand AS MATERIALIZED (
     SELECT p."id", p."brand", p."categoryId", p."variantSummary", ${brandOk(plan)} AS b_ok, ${categoryOk(plan)} AS c_ok, ${variantOk(plan)} AS v_ok
     ${fromSql(plan)}
     WHERE ${visibleSql(plan)}
-  ),
-  cvar AS MATERIALIZED (
-    SELECT c."id" AS "productId", v.pos, v.price, v.in_stock, v.options FROM cand c CROSS JOIN LATERAL unnest(c."variantSummary") v WHERE c.b_ok AND c.c_ok
   )`;
-  const options = sql`CROSS JOIN LATERAL (SELECT split_part(e, chr(31), 1) AS "name", split_part(e, chr(31), 2) AS "value" FROM unnest(v.options) e) o`;
   const withoutPrice = and(variantConditions(plan, { price: false }));
   const withoutStock = and(variantConditions(plan, { stock: false }));
   const exceptCounted = and(variantConditions(plan, { exceptCountedOption: true }));
-  // Distinct products per value are counted in two hashed GROUP BY steps (count(DISTINCT) would sort).
   return sql`${withClause(plan, candidates)}
     SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
       FROM cand c WHERE c.c_ok AND c.v_ok GROUP BY c."brand"
@@ -400,15 +395,21 @@ function variantFacetsSql(plan: Plan): Prisma.Sql {
       WHERE c.b_ok AND c.v_ok GROUP BY a."id"
     UNION ALL
     SELECT 'price', x.bucket::text, NULL, count(*)::int, 0
-      FROM (SELECT v."productId", width_bucket(v.price, ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM cvar v WHERE ${withoutPrice} GROUP BY 1, 2) x
-      GROUP BY x.bucket
+      FROM cand c CROSS JOIN LATERAL (
+        SELECT DISTINCT width_bucket(v.price, ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM unnest(c."variantSummary") v WHERE ${withoutPrice}
+      ) x
+      WHERE c.b_ok AND c.c_ok GROUP BY x.bucket
     UNION ALL
-    SELECT 'option', x."name", x."value", count(*)::int, min(x.ord)
-      FROM (SELECT v."productId", o."name", o."value", min(v.pos) AS ord FROM cvar v ${options} WHERE ${exceptCounted} GROUP BY 1, 2, 3) x
-      GROUP BY x."name", x."value"
+    SELECT 'option', split_part(x.e, chr(31), 1), split_part(x.e, chr(31), 2), count(*)::int, min(x.ord)
+      FROM cand c CROSS JOIN LATERAL (
+        SELECT o.e, min(v.pos) AS ord
+        FROM unnest(c."variantSummary") v CROSS JOIN LATERAL (SELECT e, split_part(e, chr(31), 1) AS "name" FROM unnest(v.options) e) o
+        WHERE ${exceptCounted} GROUP BY o.e
+      ) x
+      WHERE c.b_ok AND c.c_ok GROUP BY 2, 3
     UNION ALL
     SELECT 'inStock', NULL, NULL, count(*)::int, 0
-      FROM (SELECT v."productId" FROM cvar v WHERE v.in_stock AND ${withoutStock} GROUP BY 1) x
+      FROM cand c WHERE c.b_ok AND c.c_ok AND EXISTS (SELECT 1 FROM unnest(c."variantSummary") v WHERE v.in_stock AND ${withoutStock})
     UNION ALL
     SELECT 'total', NULL, NULL, count(*)::int, 0 FROM cand c WHERE c.b_ok AND c.c_ok AND c.v_ok`;
 }

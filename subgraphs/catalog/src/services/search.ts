@@ -355,8 +355,8 @@ function summaryFacetsSql(plan: Plan): Prisma.Sql {
       WHERE c.b_ok GROUP BY a."id"
     UNION ALL
     SELECT 'price', x.bucket::text, NULL, count(*)::int, 0
-      FROM (SELECT DISTINCT c."id", width_bucket(price, ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM cand c CROSS JOIN LATERAL unnest(c."variantPrices") AS price WHERE c.b_ok AND c.c_ok) x
-      GROUP BY x.bucket
+      FROM cand c CROSS JOIN LATERAL (SELECT DISTINCT width_bucket(price, ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM unnest(c."variantPrices") AS price) x
+      WHERE c.b_ok AND c.c_ok GROUP BY x.bucket
     UNION ALL
     SELECT 'option', split_part(e, chr(31), 1), split_part(e, chr(31), 2), count(*)::int, min(split_part(e, chr(31), 3)::int)
       FROM cand c CROSS JOIN LATERAL unnest(c."facetOptions") AS e WHERE c.b_ok AND c.c_ok

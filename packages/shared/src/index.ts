@@ -14,6 +14,7 @@ export { SHARED_SDL, subgraphSdl, subgraphTypeDefs } from './graphql/typeDefs.ts
 export { createHttpApp, listen, closeServer, sendJson, readBody, HttpError, type Route } from './http/server.ts';
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type SubgraphEvents, type EventConsumer } from './subgraph/createSubgraphServer.ts';
 export { runSubgraph } from './subgraph/run.ts';
+export { PRIVACY_EXPORT_PATH, NO_PERSONAL_DATA, privacyExportRoute, userDeletedConsumer } from './subgraph/privacy.ts';
 export { publicQueriesPlugin, setPublicMaxAge } from './subgraph/cacheHints.ts';
 export { startPeriodicJob, type PeriodicJob } from './jobs/periodic.ts';
 export { createLimiter, type Limiter } from './jobs/limiter.ts';

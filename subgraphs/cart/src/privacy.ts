@@ -1,4 +1,4 @@
-import { internalSecret, sendJson, verifyIdentity, type EventConsumer, type Route } from '@storefront/shared';
+import { privacyExportRoute as exportRoute, userDeletedConsumer as erasingConsumer, type EventConsumer, type Route } from '@storefront/shared';
 import { applyOnce } from '@storefront/shared/events';
 import type { CartDb } from './db.ts';
 
@@ -10,7 +10,6 @@ import type { CartDb } from './db.ts';
  *   row until the saga finishes (it needs the snapshot to place the order); the sweeper expires it afterwards.
  *   Nothing personal stays: orders and payments, which accounting needs, live in their own subgraphs.
  */
-export const PRIVACY_EXPORT_PATH = '/internal/privacy/export';
 export const PRIVACY_CONSUMER = 'cart.privacy';
 
 export async function exportUserData(db: CartDb, userId: string) {
@@ -33,25 +32,6 @@ export async function eraseUserData(db: CartDb, eventId: string, userId: string)
   });
 }
 
-/** Identity asks, signed as service 'identity' acting for the user being exported. */
-export function privacyExportRoute(db: CartDb, secret: string = internalSecret()): Route {
-  return {
-    method: 'POST',
-    path: PRIVACY_EXPORT_PATH,
-    handle: async (req, res) => {
-      const verified = verifyIdentity((h) => req.headers[h] as string | undefined, secret);
-      if (!verified.ok || verified.viewer.service !== 'identity' || !verified.viewer.userId) {
-        return sendJson(res, 401, { error: 'unauthorized', message: 'Only the identity service may export personal data' });
-      }
-      sendJson(res, 200, await exportUserData(db, verified.viewer.userId), { 'cache-control': 'no-store' });
-    },
-  };
-}
-
-export const userDeletedConsumer = (db: CartDb): EventConsumer => ({
-  group: PRIVACY_CONSUMER,
-  types: ['UserDeleted'],
-  handler: async (e) => {
-    await eraseUserData(db, e.id, String(e.payload.userId ?? e.aggregateId));
-  },
-});
+/** The export route identity calls (signed as service 'identity' acting for the user) and the UserDeleted consumer. */
+export const privacyExportRoute = (db: CartDb, secret?: string): Route => exportRoute((userId) => exportUserData(db, userId), secret);
+export const userDeletedConsumer = (db: CartDb): EventConsumer => erasingConsumer(PRIVACY_CONSUMER, (eventId, userId) => eraseUserData(db, eventId, userId));

@@ -1,4 +1,4 @@
-import { internalSecret, newId, sendJson, verifyIdentity, type EventConsumer, type Route } from '@storefront/shared';
+import { newId, privacyExportRoute as exportRoute, userDeletedConsumer as erasingConsumer, type EventConsumer, type Route } from '@storefront/shared';
 import { applyOnce } from '@storefront/shared/events';
 import type { LoyaltyDb } from './db.ts';
 import { lockAccount } from './services/ledger.ts';
@@ -14,7 +14,6 @@ import { lockAccount } from './services/ledger.ts';
  *   longer resolves to a person once identity has anonymised the user, and it holds no names, emails or
  *   addresses.
  */
-export const PRIVACY_EXPORT_PATH = '/internal/privacy/export';
 export const PRIVACY_CONSUMER = 'loyalty.privacy';
 export const ACCOUNT_CLOSED_REASON = 'Account closed: the customer deleted their account';
 
@@ -47,25 +46,6 @@ export async function eraseUserData(db: LoyaltyDb, eventId: string, userId: stri
   });
 }
 
-/** Identity asks, signed as service 'identity' acting for the user being exported. */
-export function privacyExportRoute(db: LoyaltyDb, secret: string = internalSecret()): Route {
-  return {
-    method: 'POST',
-    path: PRIVACY_EXPORT_PATH,
-    handle: async (req, res) => {
-      const verified = verifyIdentity((h) => req.headers[h] as string | undefined, secret);
-      if (!verified.ok || verified.viewer.service !== 'identity' || !verified.viewer.userId) {
-        return sendJson(res, 401, { error: 'unauthorized', message: 'Only the identity service may export personal data' });
-      }
-      sendJson(res, 200, await exportUserData(db, verified.viewer.userId), { 'cache-control': 'no-store' });
-    },
-  };
-}
-
-export const userDeletedConsumer = (db: LoyaltyDb): EventConsumer => ({
-  group: PRIVACY_CONSUMER,
-  types: ['UserDeleted'],
-  handler: async (e) => {
-    await eraseUserData(db, e.id, String(e.payload.userId ?? e.aggregateId));
-  },
-});
+/** The export route identity calls (signed as service 'identity' acting for the user) and the UserDeleted consumer. */
+export const privacyExportRoute = (db: LoyaltyDb, secret?: string): Route => exportRoute((userId) => exportUserData(db, userId), secret);
+export const userDeletedConsumer = (db: LoyaltyDb): EventConsumer => erasingConsumer(PRIVACY_CONSUMER, (eventId, userId) => eraseUserData(db, eventId, userId));

@@ -1,4 +1,4 @@
-import { internalSecret, sendJson, verifyIdentity, type EventConsumer, type Route } from '@storefront/shared';
+import { privacyExportRoute as exportRoute, userDeletedConsumer as erasingConsumer, type EventConsumer, type Route } from '@storefront/shared';
 import { applyOnce } from '@storefront/shared/events';
 import type { OrderDb } from './db.ts';
 
@@ -10,7 +10,6 @@ import type { OrderDb } from './db.ts';
  *   address is reduced to its country (the tax jurisdiction of the sale); recipient, street, city,
  *   postcode and phone are removed. Tracking numbers stay (carrier references, not personal).
  */
-export const PRIVACY_EXPORT_PATH = '/internal/privacy/export';
 export const PRIVACY_CONSUMER = 'order.privacy';
 
 export async function exportUserData(db: OrderDb, userId: string) {
@@ -34,25 +33,6 @@ export async function eraseUserData(db: OrderDb, eventId: string, userId: string
   });
 }
 
-/** Identity asks, signed as service 'identity' acting for the user being exported. */
-export function privacyExportRoute(db: OrderDb, secret: string = internalSecret()): Route {
-  return {
-    method: 'POST',
-    path: PRIVACY_EXPORT_PATH,
-    handle: async (req, res) => {
-      const verified = verifyIdentity((h) => req.headers[h] as string | undefined, secret);
-      if (!verified.ok || verified.viewer.service !== 'identity' || !verified.viewer.userId) {
-        return sendJson(res, 401, { error: 'unauthorized', message: 'Only the identity service may export personal data' });
-      }
-      sendJson(res, 200, await exportUserData(db, verified.viewer.userId), { 'cache-control': 'no-store' });
-    },
-  };
-}
-
-export const userDeletedConsumer = (db: OrderDb): EventConsumer => ({
-  group: PRIVACY_CONSUMER,
-  types: ['UserDeleted'],
-  handler: async (e) => {
-    await eraseUserData(db, e.id, String(e.payload.userId ?? e.aggregateId));
-  },
-});
+/** The export route identity calls (signed as service 'identity' acting for the user) and the UserDeleted consumer. */
+export const privacyExportRoute = (db: OrderDb, secret?: string): Route => exportRoute((userId) => exportUserData(db, userId), secret);
+export const userDeletedConsumer = (db: OrderDb): EventConsumer => erasingConsumer(PRIVACY_CONSUMER, (eventId, userId) => eraseUserData(db, eventId, userId));

@@ -1,4 +1,4 @@
-import { internalSecret, sendJson, verifyIdentity, type EventConsumer, type Route } from '@storefront/shared';
+import { privacyExportRoute as exportRoute, userDeletedConsumer as erasingConsumer, type EventConsumer, type Route } from '@storefront/shared';
 import { applyOnce } from '@storefront/shared/events';
 import type { PaymentDb } from './db.ts';
 
@@ -12,7 +12,6 @@ import type { PaymentDb } from './db.ts';
  *   person). Risk decisions keep outcome and amounts, but lose billing/shipping country and the card key.
  *   No billing name or address is stored by this subgraph.
  */
-export const PRIVACY_EXPORT_PATH = '/internal/privacy/export';
 export const PRIVACY_CONSUMER = 'payment.privacy';
 export const ERASED_CARD_KEY = 'erased';
 
@@ -38,25 +37,6 @@ export async function eraseUserData(db: PaymentDb, eventId: string, userId: stri
   });
 }
 
-/** Identity asks, signed as service 'identity' acting for the user being exported. */
-export function privacyExportRoute(db: PaymentDb, secret: string = internalSecret()): Route {
-  return {
-    method: 'POST',
-    path: PRIVACY_EXPORT_PATH,
-    handle: async (req, res) => {
-      const verified = verifyIdentity((h) => req.headers[h] as string | undefined, secret);
-      if (!verified.ok || verified.viewer.service !== 'identity' || !verified.viewer.userId) {
-        return sendJson(res, 401, { error: 'unauthorized', message: 'Only the identity service may export personal data' });
-      }
-      sendJson(res, 200, await exportUserData(db, verified.viewer.userId), { 'cache-control': 'no-store' });
-    },
-  };
-}
-
-export const userDeletedConsumer = (db: PaymentDb): EventConsumer => ({
-  group: PRIVACY_CONSUMER,
-  types: ['UserDeleted'],
-  handler: async (e) => {
-    await eraseUserData(db, e.id, String(e.payload.userId ?? e.aggregateId));
-  },
-});
+/** The export route identity calls (signed as service 'identity' acting for the user) and the UserDeleted consumer. */
+export const privacyExportRoute = (db: PaymentDb, secret?: string): Route => exportRoute((userId) => exportUserData(db, userId), secret);
+export const userDeletedConsumer = (db: PaymentDb): EventConsumer => erasingConsumer(PRIVACY_CONSUMER, (eventId, userId) => eraseUserData(db, eventId, userId));

@@ -1,4 +1,4 @@
-import { SUBGRAPH_NAMES, signIdentity, subgraphUrl, type SubgraphName } from '@storefront/shared';
+import { PRIVACY_EXPORT_PATH, SUBGRAPH_NAMES, signIdentity, subgraphUrl, type SubgraphName } from '@storefront/shared';
 import type { IdentityContext } from '../context.ts';
 import { checkLimits, fail, outboxEvent, passwordKey, rateLimited, requireUserId, type IdentityUserError } from './common.ts';
 import { verifyPassword } from './passwords.ts';
@@ -23,7 +23,6 @@ import { verifyPassword } from './passwords.ts';
  * token already issued stays valid until it expires (at most 15 minutes) but reads only anonymised data.
  */
 
-export const PRIVACY_EXPORT_PATH = '/internal/privacy/export';
 export const DELETED_NAME = 'Deleted user';
 /** Not an argon2 hash: verification always fails, so no password opens the account again. */
 export const UNUSABLE_PASSWORD_HASH = '!deleted';

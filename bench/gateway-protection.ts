@@ -15,7 +15,7 @@ import os from 'node:os';
 import { Redis } from 'ioredis';
 import { createLogger, SUBGRAPH_NAMES } from '@storefront/shared';
 import { demoFixture } from '@storefront/shared/fixtures';
-import { gatewayHeaders, testServerUrl } from '@storefront/shared/testing';
+import { deleteRedisKeys, gatewayHeaders, testServerUrl } from '@storefront/shared/testing';
 import { startStack } from '../scripts/lib/stack.ts';
 import { createGateway, loadGatewayConfig, type GatewayConfig } from '../gateway/src/index.ts';
 import { loadProtectionConfig } from '../gateway/src/protection/config.ts';
@@ -206,7 +206,7 @@ writeFileSync(
 );
 console.log('wrote bench/results/gateway-protection.json');
 
-await redis.del(...(await redis.keys(`${redisPrefix}*`)));
+await deleteRedisKeys(redis, redisPrefix);
 await redis.quit();
 await stack.stop({ dropDatabases: true });
 process.exit(0);

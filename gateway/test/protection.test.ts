@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { serverAudits } from 'graphql-http';
 import { createLogger, SUBGRAPH_NAMES } from '@storefront/shared';
 import { demoFixture } from '@storefront/shared/fixtures';
-import { gatewayHeaders } from '@storefront/shared/testing';
+import { deleteRedisKeys, gatewayHeaders } from '@storefront/shared/testing';
 import type { Stack } from '../../scripts/lib/stack.ts';
 import { startTestStack } from '../../test/e2e/stack.ts';
 import { createGateway, type GatewayServer } from '../src/server.ts';
@@ -163,8 +163,7 @@ afterAll(async () => {
   await Promise.all(gateways.map((g) => g.close()));
   await stack?.stop({ dropDatabases: true });
   if (redis) {
-    const keys = await redis.keys(`${redisPrefix}*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteRedisKeys(redis, redisPrefix);
     await redis.quit();
   }
   rmSync(manifestDir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { parse } from 'graphql';
 import { composeServices } from '@apollo/composition';
 import { createLogger } from '@storefront/shared';
+import { deleteRedisKeys } from '@storefront/shared/testing';
 import { CostAnalyzer } from '../src/protection/cost.ts';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from '../src/protection/rateLimiter.ts';
 import { MemoryStringCache, PersistedQueryCache, RedisStringCache } from '../src/protection/apqCache.ts';
@@ -28,8 +29,7 @@ const redis = () => {
   return r;
 };
 afterAll(async () => {
-  const keys = await connections[0]?.keys(`${prefix}*`);
-  if (keys?.length) await connections[0].del(...keys);
+  if (connections[0]) await deleteRedisKeys(connections[0], prefix);
   await Promise.all(connections.map((c) => c.quit()));
 });
 

@@ -10,6 +10,7 @@ import { createGateway, type GatewayServer } from '../src/server.ts';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.ts';
 import { loadProtectionConfig } from '../src/protection/config.ts';
 import { CATALOG_CHANGED, MemoryTransport } from '@storefront/shared/events';
+import { deleteRedisKeys } from '@storefront/shared/testing';
 import { startJwks, until } from './wsTestKit.ts';
 
 // Three purpose-built subgraphs. "catalog" answers customers alike (public for 5 s) and editors with drafts (no
@@ -164,8 +165,7 @@ afterAll(async () => {
   await Promise.all(subgraphs.map((s) => s.close()));
   await jwks?.close();
   const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${redisPrefix}*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteRedisKeys(redis, redisPrefix);
   await redis.quit();
 });
 

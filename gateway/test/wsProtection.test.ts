@@ -10,6 +10,7 @@ import type { Client, SubscribePayload } from 'graphql-ws';
 import { composeServices } from '@apollo/composition';
 import { createLogger, createSubgraphServer, type SubgraphServer } from '@storefront/shared';
 import { LiveEvents, MemoryTransport, type DomainEvent } from '@storefront/shared/events';
+import { deleteRedisKeys } from '@storefront/shared/testing';
 import { createGateway, type GatewayServer } from '../src/server.ts';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.ts';
 import { loadProtectionConfig, type ProtectionConfig } from '../src/protection/config.ts';
@@ -171,8 +172,7 @@ afterAll(async () => {
   await live?.close();
   await jwks?.close();
   const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${redisPrefix}*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteRedisKeys(redis, redisPrefix);
   await redis.quit();
   rmSync(manifestDir, { recursive: true, force: true });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { createLogger, type Viewer } from '@storefront/shared';
-import { createTestDatabase, gatewayHeaders, postGraphQL, type TestDatabase } from '@storefront/shared/testing';
+import { createTestDatabase, deleteRedisKeys, gatewayHeaders, postGraphQL, type TestDatabase } from '@storefront/shared/testing';
 import { demoFixture } from '@storefront/shared/fixtures';
 import { createIdentityDb, createIdentityServer, seedIdentity, type IdentityDb, type IdentityServer, type RateLimits } from '../src/index.ts';
 
@@ -61,8 +61,7 @@ export async function startIdentity(options: { rateLimits?: Partial<RateLimits>;
       await database?.drop();
       const redis = new Redis(redisUrl);
       try {
-        const keys = await redis.keys(`${rateLimitPrefix}*`);
-        if (keys.length) await redis.del(...keys);
+        await deleteRedisKeys(redis, rateLimitPrefix);
       } finally {
         redis.disconnect();
       }

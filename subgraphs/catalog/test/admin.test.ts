@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asAdmin, asAnonymous, asCustomer, categoryId, fixture, startCatalog, type CatalogHarness } from './support.ts';
+import { CATALOG_CHANGED } from '@storefront/shared/events';
 
 let h: CatalogHarness;
 
@@ -252,5 +253,49 @@ describe('categories', () => {
     const deeper = (await run('createCategory', { name: 'Under shallow', parentId: shallow.id })).category;
     // ids[1]'s subtree is 4 levels deep; under a depth-2 category it would reach depth 6.
     expect(codes(await run('updateCategory', { id: ids[1], parentId: deeper.id }))).toEqual(['INVALID_INPUT']);
+  });
+});
+
+describe('CatalogChanged, queued in the write transaction', () => {
+  const announced = () => h.db.outboxEvent.count({ where: { type: CATALOG_CHANGED, payload: { equals: { reason: 'write' } } } });
+
+  it('queues one event per successful write and none for a refused one', async () => {
+    const counted = async (write: () => Promise<unknown>) => {
+      const before = await announced();
+      await write();
+      return (await announced()) - before;
+    };
+    let product: any;
+    expect(await counted(async () => (product = await newProduct('Announced lamp')))).toBe(1);
+    expect(await counted(() => run('updateProduct', { id: product.id, title: 'Announced lamp, brass' }))).toBe(1);
+    let variant: any;
+    expect(await counted(async () => (variant = (await run('createVariant', { productId: product.id, sku: 'ANN-LAMP-1', price: 4900 })).variant))).toBe(1);
+    expect(await counted(() => run('updateVariant', { id: variant.id, price: 5900 }))).toBe(1);
+    expect(await counted(() => run('publishProduct', { id: product.id }))).toBe(1);
+    expect(await counted(() => run('archiveProduct', { id: product.id }))).toBe(1);
+    let category: any;
+    expect(await counted(async () => (category = (await run('createCategory', { name: 'Announced' })).category))).toBe(1);
+    expect(await counted(() => run('updateCategory', { id: category.id, name: 'Announced, renamed' }))).toBe(1);
+
+    expect(await counted(async () => expect(codes(await run('createVariant', { productId: product.id, sku: 'ANN-LAMP-1', price: 100 }))).toContain('DUPLICATE_SKU'))).toBe(0);
+    expect(await counted(async () => expect(codes(await run('updateCategory', { id: category.id, parentId: category.id }))).toEqual(['CATEGORY_CYCLE']))).toBe(0);
+  });
+
+  it('does not write when its event cannot be queued: the two commit together or not at all', async () => {
+    const product = await newProduct('Outbox-bound vase');
+    await h.db.$executeRawUnsafe(`CREATE FUNCTION test_refuse_catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW."type" = '${CATALOG_CHANGED}' THEN RAISE EXCEPTION 'outbox unavailable'; END IF; RETURN NEW; END $$`);
+    await h.db.$executeRawUnsafe(`CREATE TRIGGER test_refuse_catalog_changed BEFORE INSERT ON "OutboxEvent" FOR EACH ROW EXECUTE FUNCTION test_refuse_catalog_changed()`);
+    try {
+      const res = await h.gql(m.updateProduct, { input: { id: product.id, title: 'Renamed without an event' } }, asAdmin());
+      expect(res.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      const created = await h.gql(m.createProduct, { input: { title: 'Created without an event', brand: 'Atelier', categoryId: decor } }, asAdmin());
+      expect(created.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await h.db.$executeRawUnsafe('DROP TRIGGER test_refuse_catalog_changed ON "OutboxEvent"');
+      await h.db.$executeRawUnsafe('DROP FUNCTION test_refuse_catalog_changed()');
+    }
+    expect((await h.db.product.findUniqueOrThrow({ where: { id: product.id } })).title).toBe('Outbox-bound vase');
+    expect(await h.db.product.count({ where: { title: 'Created without an event' } })).toBe(0);
   });
 });

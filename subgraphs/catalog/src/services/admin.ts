@@ -6,12 +6,15 @@ import type {
 } from '../generated/graphql.ts';
 import type { CatalogContext } from '../context.ts';
 import type { CatalogDb } from '../db.ts';
+import { announceCatalogChange } from './changes.ts';
 import { isId, slugify } from './input.ts';
 import { Checks, freeSlug, MAX_POSITION, MAX_WEIGHT_GRAMS, uniqueViolation, type CatalogUserError } from './adminValidation.ts';
 
 /**
  * Catalog editing (the resolvers require the catalog:write scope). Every function validates the whole input
- * first and answers problems as userErrors; writes that belong together run in one transaction.
+ * first and answers problems as userErrors; writes that belong together run in one transaction, and every
+ * successful write queues CatalogChanged in that same transaction (a transactional outbox: the write and the
+ * event that clears the other processes' caches commit together or not at all).
  */
 
 type Tx = Prisma.TransactionClient;
@@ -55,12 +58,17 @@ export async function createProduct(ctx: CatalogContext, input: CreateProductInp
   if (!checks.ok) return failed(checks);
 
   try {
-    const product = await ctx.db.product.create({
-      data: {
-        id: newId(), slug: slug ?? (await derivedSlug(ctx.db, title!)), title: title!, brand: brand!, description: description!,
-        status: 'DRAFT', categoryId: input.categoryId,
-        images: { create: images!.map((img, position) => ({ id: newId(), ...img, position })) },
-      },
+    const finalSlug = slug ?? (await derivedSlug(ctx.db, title!));
+    const product = await ctx.db.$transaction(async (tx) => {
+      const created = await tx.product.create({
+        data: {
+          id: newId(), slug: finalSlug, title: title!, brand: brand!, description: description!,
+          status: 'DRAFT', categoryId: input.categoryId,
+          images: { create: images!.map((img, position) => ({ id: newId(), ...img, position })) },
+        },
+      });
+      await announceCatalogChange(tx, 'write');
+      return created;
     });
     return { product, userErrors: [] };
   } catch (error) {
@@ -97,10 +105,12 @@ export async function updateProduct(ctx: CatalogContext, input: UpdateProductInp
         await tx.productImage.deleteMany({ where: { productId: input.id } });
         await tx.productImage.createMany({ data: images.map((img, position) => ({ id: newId(), productId: input.id, ...img, position })) });
       }
-      return tx.product.update({
+      const updated = await tx.product.update({
         where: { id: input.id },
         data: { title, brand, description, slug, ...(input.categoryId != null ? { categoryId: input.categoryId } : {}) },
       });
+      await announceCatalogChange(tx, 'write');
+      return updated;
     });
     return { product, userErrors: [] };
   } catch (error) {
@@ -118,7 +128,11 @@ export async function archiveProduct(ctx: CatalogContext, input: ArchiveProductI
     notFound(checks, 'Product', ['input', 'id']);
     return failed(checks);
   }
-  return { product: await ctx.db.product.update({ where: { id: input.id }, data: { status: 'ARCHIVED' } }), userErrors: [] };
+  return ctx.db.$transaction(async (tx) => {
+    const product = await tx.product.update({ where: { id: input.id }, data: { status: 'ARCHIVED' } });
+    await announceCatalogChange(tx, 'write');
+    return { product, userErrors: [] };
+  });
 }
 
 export async function publishProduct(ctx: CatalogContext, input: PublishProductInput): Promise<ProductPayload> {
@@ -136,7 +150,9 @@ export async function publishProduct(ctx: CatalogContext, input: PublishProductI
       checks.add('PRODUCT_HAS_NO_VARIANTS', 'add a variant before publishing the product', ['input', 'id']);
       return failed(checks);
     }
-    return { product: await tx.product.update({ where: { id: input.id }, data: { status: 'ACTIVE' } }), userErrors: [] };
+    const product = await tx.product.update({ where: { id: input.id }, data: { status: 'ACTIVE' } });
+    await announceCatalogChange(tx, 'write');
+    return { product, userErrors: [] };
   });
 }
 
@@ -213,7 +229,9 @@ export async function createVariant(ctx: CatalogContext, input: CreateVariantInp
           optionValues: { create: options!.map((o) => ({ name: o.name, value: o.value })) },
         },
       });
-      return { variant, product: await refreshMinPrice(tx, input.productId), userErrors: [] };
+      const product = await refreshMinPrice(tx, input.productId);
+      await announceCatalogChange(tx, 'write');
+      return { variant, product, userErrors: [] };
     });
   } catch (error) {
     if (uniqueViolation(error) === 'sku') {
@@ -267,7 +285,9 @@ export async function updateVariant(ctx: CatalogContext, input: UpdateVariantInp
           title: title ?? (options && current.title === defaultTitle(current.options as Option[]) ? defaultTitle(options) : undefined),
         },
       });
-      return { variant, product: await refreshMinPrice(tx, current.productId), userErrors: [] };
+      const product = await refreshMinPrice(tx, current.productId);
+      await announceCatalogChange(tx, 'write');
+      return { variant, product, userErrors: [] };
     });
   } catch (error) {
     if (uniqueViolation(error) === 'sku') {

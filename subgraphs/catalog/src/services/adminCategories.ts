@@ -3,6 +3,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import type { CategoryModel } from '../generated/prisma/models.ts';
 import type { CreateCategoryInput, UpdateCategoryInput } from '../generated/graphql.ts';
 import type { CatalogContext } from '../context.ts';
+import { announceCatalogChange } from './changes.ts';
 import { isId, slugify } from './input.ts';
 import { Checks, freeSlug, MAX_CATEGORY_DEPTH, MAX_POSITION, uniqueViolation, type CatalogUserError } from './adminValidation.ts';
 
@@ -53,6 +54,7 @@ export async function createCategory(ctx: CatalogContext, input: CreateCategoryI
       const category = await tx.category.create({
         data: { id, name: name!, slug: finalSlug!, parentId: parent?.id ?? null, path: parent ? `${parent.path}/${id}` : id, position: position ?? siblings },
       });
+      await announceCatalogChange(tx, 'write');
       return { category, userErrors: [] };
     });
   } catch (error) {
@@ -112,6 +114,7 @@ export async function updateCategory(ctx: CatalogContext, input: UpdateCategoryI
         where: { id: category.id },
         data: { name, slug: finalSlug, position, ...(moving ? { parentId } : {}) },
       });
+      await announceCatalogChange(tx, 'write');
       return { category: updated, userErrors: [] };
     });
   } catch (error) {

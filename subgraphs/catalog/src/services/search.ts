@@ -215,29 +215,47 @@ const visibleSql = (plan: Plan) => {
   return sql`p."status" = ANY(${plan.statuses}::"ProductStatus"[])`;
 };
 
-/** Every Product column a search statement may read: hits carry them, so nothing joins back to Product. */
+/** The Product columns every search hit carries (the page's columns), so nothing joins back to Product. */
 const HIT_COLUMNS = sql`p."id", p."slug", p."title", p."description", p."brand", p."status", p."categoryId", p."minPrice", p."currency",
-  p."createdAt", p."updatedAt", p."facetOptions", p."variantPrices", p."inStock", p."variantSummary"`;
+  p."createdAt", p."updatedAt"`;
+
+/**
+ * The product summaries a statement reads on top of HIT_COLUMNS: variant-level filters (and their facets) test
+ * "variantSummary", facets without them count the facet summary. Hits carry only what their statement reads,
+ * since the search CTE is materialised (the variant summary alone is a few hundred bytes per hit).
+ */
+const SUMMARY = {
+  none: Prisma.empty,
+  variants: sql`, p."variantSummary"`,
+  facets: sql`, p."facetOptions", p."variantPrices", p."inStock"`,
+} as const;
+type Summary = keyof typeof SUMMARY;
 
 /** `fts` (full-text hits) and `hits` (fts, or the typo-tolerant fallback when fts is empty), as CTE text. */
-const searchCtes = (plan: Plan) => sql`
+const searchCtes = (plan: Plan, summary: Summary) => sql`
   fts AS (
-    SELECT ${HIT_COLUMNS}, ts_rank(p."searchVector", q.query)::float8 AS rank
+    SELECT ${HIT_COLUMNS}${SUMMARY[summary]}, ts_rank(p."searchVector", q.query)::float8 AS rank
     FROM "Product" p, websearch_to_tsquery('english', catalog_unaccent(${plan.search})) AS q(query)
     WHERE p."searchVector" @@ q.query AND ${visibleSql(plan)}
   ),
   hits AS (
     SELECT * FROM fts
     UNION ALL
-    SELECT ${HIT_COLUMNS}, f.score::float8 FROM catalog_fuzzy_title_matches(${plan.search}) f
+    SELECT ${HIT_COLUMNS}${SUMMARY[summary]}, f.score::float8 FROM catalog_fuzzy_title_matches(${plan.search}) f
     JOIN "Product" p ON p."id" = f."id"
     WHERE ${visibleSql(plan)} AND NOT EXISTS (SELECT 1 FROM fts)
   )`;
 
-const withClause = (plan: Plan, more?: Prisma.Sql) => {
-  const ctes = [...(plan.search ? [searchCtes(plan)] : []), ...(more ? [more] : [])];
+/** The WITH clause of a statement reading `summary`: the search CTEs when searching, then `more`. */
+const withClause = (plan: Plan, summary: Summary, more?: Prisma.Sql) => {
+  const ctes = [...(plan.search ? [searchCtes(plan, summary)] : []), ...(more ? [more] : [])];
   return ctes.length ? sql`WITH ${Prisma.join(ctes, ',\n')}` : Prisma.empty;
 };
+
+const hasVariantFilters = (plan: Plan) => plan.inStock || plan.minPrice != null || plan.maxPrice != null || plan.options.length > 0;
+
+/** What the page and count statements read: the variant summary when a variant-level filter tests it. */
+const filterSummary = (plan: Plan): Summary => (hasVariantFilters(plan) ? 'variants' : 'none');
 
 const fromSql = (plan: Plan) => sql`FROM ${plan.search ? sql`hits p` : sql`"Product" p`}
   ${plan.collectionId ? sql`JOIN "CollectionProduct" cp ON cp."productId" = p."id" AND cp."collectionId" = ${plan.collectionId}` : Prisma.empty}`;
@@ -325,7 +343,7 @@ type PageRow = ProductModel & { sortKey: Date | string | number };
 
 function pageSql(plan: Plan): Prisma.Sql {
   const spec = SORTS[plan.sort];
-  return sql`${withClause(plan)}
+  return sql`${withClause(plan, filterSummary(plan))}
     SELECT ${PRODUCT_COLUMNS}, ${spec.key} AS "sortKey"
     ${fromSql(plan)}
     WHERE ${matchesAll(plan)} AND ${plan.after ? spec.after(plan.after) : TRUE}
@@ -334,10 +352,8 @@ function pageSql(plan: Plan): Prisma.Sql {
 }
 
 function countSql(plan: Plan): Prisma.Sql {
-  return sql`${withClause(plan)} SELECT count(*)::int AS "count" ${fromSql(plan)} WHERE ${matchesAll(plan)}`;
+  return sql`${withClause(plan, filterSummary(plan))} SELECT count(*)::int AS "count" ${fromSql(plan)} WHERE ${matchesAll(plan)}`;
 }
-
-const hasVariantFilters = (plan: Plan) => plan.inStock || plan.minPrice != null || plan.maxPrice != null || plan.options.length > 0;
 
 /** Facets of a query without variant-level filters: counted from each product's facet summary, no variant is read. */
 function summaryFacetsSql(plan: Plan): Prisma.Sql {
@@ -346,7 +362,7 @@ function summaryFacetsSql(plan: Plan): Prisma.Sql {
     ${fromSql(plan)}
     WHERE ${visibleSql(plan)}
   )`;
-  return sql`${withClause(plan, candidates)}
+  return sql`${withClause(plan, 'facets', candidates)}
     SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
       FROM cand c WHERE c.c_ok GROUP BY c."brand"
     UNION ALL
@@ -386,7 +402,7 @@ function variantFacetsSql(plan: Plan): Prisma.Sql {
   const withoutPrice = and(variantConditions(plan, { price: false }));
   const withoutStock = and(variantConditions(plan, { stock: false }));
   const exceptCounted = and(variantConditions(plan, { exceptCountedOption: true }));
-  return sql`${withClause(plan, candidates)}
+  return sql`${withClause(plan, 'variants', candidates)}
     SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
       FROM cand c WHERE c.c_ok AND c.v_ok GROUP BY c."brand"
     UNION ALL

@@ -1,8 +1,9 @@
 import { newId, unauthenticated } from '@storefront/shared';
+import { outboxEvent } from '@storefront/shared/events';
 import type { UserModel } from '../generated/prisma/models.ts';
 import type { IdentityContext } from '../context.ts';
 import { limitKey } from './rateLimit.ts';
-import { checkLimits, fail, isUniqueViolation, passwordKey, outboxEvent, rateLimited, requireUserId, text, type IdentityUserError } from './common.ts';
+import { checkLimits, fail, isUniqueViolation, passwordKey, rateLimited, requireUserId, text, type IdentityUserError } from './common.ts';
 import { isValidEmail, normalizeEmail } from './emails.ts';
 import { hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { findRefreshToken, revokeAllFamilies, revokeFamily, rotateRefreshToken, startSession, type Session } from './tokens.ts';

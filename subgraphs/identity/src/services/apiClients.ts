@@ -1,12 +1,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeCursor, encodeCursor, newId, pageSize, ROLE_SCOPES, toConnection } from '@storefront/shared';
-import { API_CLIENT_CHANGED, type ApiClientChangedPayload } from '@storefront/shared/events';
+import { API_CLIENT_CHANGED, outboxEvent, type ApiClientChangedPayload } from '@storefront/shared/events';
 import type { ApiClientModel } from '../generated/prisma/models.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PersistedQueryPolicy, RateTier } from '../generated/graphql.ts';
 import type { IdentityContext } from '../context.ts';
 import type { IdentityDb } from '../db.ts';
-import { fail, outboxEvent, text, type IdentityUserError } from './common.ts';
+import { fail, text, type IdentityUserError } from './common.ts';
 import { randomToken, sha256 } from './tokens.ts';
 
 /** Scopes a partner may be granted: anything a role grants, except managing API clients itself. */
@@ -20,10 +20,8 @@ const LIST_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const cursorOf = (c: ApiClientModel) => encodeCursor(CURSOR_KIND, [c.createdAt.toISOString(), c.id]);
 
 /** Announces that a client's grants or policy changed (or that it was revoked): gateways drop their cached verification of it. */
-const changedEvent = (c: ApiClientModel) => {
-  const payload: ApiClientChangedPayload = { clientId: c.clientId, revoked: c.revokedAt !== null };
-  return outboxEvent(API_CLIENT_CHANGED, c.id, { ...payload });
-};
+const changedEvent = (c: ApiClientModel) =>
+  outboxEvent(API_CLIENT_CHANGED, c.id, { clientId: c.clientId, revoked: c.revokedAt !== null } satisfies ApiClientChangedPayload);
 
 function checkScopes(scopes: string[], errors: IdentityUserError[]): string[] {
   const unique = [...new Set(scopes.map((s) => s.trim()))];

@@ -32,8 +32,6 @@ export function requireUserId(ctx: IdentityContext): string {
 
 export const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === 'P2002';
 
-/** A row for the transactional outbox (written in the same transaction as the change it announces). */
-export { outboxEvent } from '@storefront/shared/events';
 
 /** Trimmed text within bounds, or an error for that field. */
 export function text(value: string, field: string, max: number, min = 1): { value: string } | { error: IdentityUserError } {

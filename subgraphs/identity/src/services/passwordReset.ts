@@ -1,8 +1,9 @@
 import { newId } from '@storefront/shared';
+import { outboxEvent } from '@storefront/shared/events';
 import type { IdentityContext } from '../context.ts';
 import { RESET_TOKEN_TTL_SECONDS } from '../config.ts';
 import { limitKey } from './rateLimit.ts';
-import { checkLimits, fail, outboxEvent, passwordKey, rateLimited } from './common.ts';
+import { checkLimits, fail, passwordKey, rateLimited } from './common.ts';
 import { isValidEmail, normalizeEmail } from './emails.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
 import { randomToken, revokeAllFamilies, sha256 } from './tokens.ts';

@@ -1,6 +1,7 @@
 import { PRIVACY_EXPORT_PATH, SUBGRAPH_NAMES, signIdentity, subgraphUrl, type SubgraphName } from '@storefront/shared';
+import { outboxEvent } from '@storefront/shared/events';
 import type { IdentityContext } from '../context.ts';
-import { checkLimits, fail, outboxEvent, passwordKey, rateLimited, requireUserId, type IdentityUserError } from './common.ts';
+import { checkLimits, fail, passwordKey, rateLimited, requireUserId, type IdentityUserError } from './common.ts';
 import { verifyPassword } from './passwords.ts';
 
 /**

@@ -1,7 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { setPublicMaxAge } from '@storefront/shared';
-import type { CatalogContext } from './context.ts';
-import { seesUnpublished } from './services/visibility.ts';
+import { readsFresh, type CatalogContext } from './context.ts';
 
 /**
  * Reuses whole responses to customer-facing reads for the search cache's TTL. Every shopper on a popular search
@@ -19,7 +18,7 @@ export function responseCachePlugin(): ApolloServerPlugin<CatalogContext> {
   return {
     async requestDidStart({ contextValue }) {
       const { viewer, searchCache } = contextValue;
-      if (searchCache.ttlMs <= 0 || viewer.service !== undefined || seesUnpublished(viewer)) return;
+      if (searchCache.ttlMs <= 0 || readsFresh(viewer)) return;
       const generation = searchCache.generation;
       let key: string | null = null;
       let servedFor = 0;

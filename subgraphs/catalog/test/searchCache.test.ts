@@ -27,7 +27,7 @@ const SEARCH = /* GraphQL */ `
 const SEARCH_WITH_BRAND = SEARCH.replace('title variants', 'title brand variants');
 
 describe('the search cache', () => {
-  it('answers a repeated search without the search statements, only the per-product loaders', async () => {
+  it('answers a repeated search without any statement: the search from the cache, the products\' variants from the relation cache', async () => {
     h.statements.reset();
     const first = await h.gql(SEARCH, { search: 'hoodie', first: 5 });
     const cold = h.statements.statements.length;
@@ -35,13 +35,48 @@ describe('the search cache', () => {
     const again = await h.gql(SEARCH_WITH_BRAND, { search: 'hoodie', first: 5 });
     expect(again.data.products.totalCount).toBe(first.data.products.totalCount);
     expect(again.data.products.edges.map((e: any) => e.node.id)).toEqual(first.data.products.edges.map((e: any) => e.node.id));
-    // Page, total and facets came from the cache; the variants loader still reads the database.
-    expect(h.statements.count).toBe(1);
+    expect(h.statements.count).toBe(0);
     expect(cold).toBe(3); // the page, the facets (which count the total too) and the variants
-    // Another page size shares the cached total and facets but not the page.
+    // Another page size shares the cached total and facets but not the page, and reads only the variants of the
+    // product it adds.
     h.statements.reset();
-    await h.gql(SEARCH_WITH_BRAND, { search: 'hoodie', first: 6 });
+    const six = await h.gql(SEARCH_WITH_BRAND, { search: 'hoodie', first: 6 });
     expect(h.statements.count).toBe(2);
+    const added = six.data.products.edges[5].node.id;
+    expect(h.statements.statements.find((s) => s.includes('"Variant"'))).toBeDefined();
+    expect(six.data.products.edges[5].node.variants.map((v: any) => v.sku)).toEqual(
+      fixture.products.find((p) => p.id === added)!.variants.map((v) => v.sku),
+    );
+  });
+
+  it('loads a customer\'s relations from memory until a write clears them; editors and other services read the database', async () => {
+    const product = fixture.products[5];
+    const variant = product.variants[0];
+    const PRICES = 'query($id: ID!) { product(id: $id) { variants { id price { amount } } } }';
+    // Another document over the same relation, so the whole-response cache cannot answer it.
+    const PRICES_AGAIN = 'query($id: ID!) { product(id: $id) { id variants { id price { amount } } } }';
+    const priceOf = (data: any) => data.product.variants.find((v: any) => v.id === variant.id).price.amount;
+    expect(priceOf((await h.gql(PRICES, { id: product.id })).data)).toBe(variant.price);
+
+    // A change the cache is not told about (no write through this process, no CatalogChanged).
+    await h.db.variant.update({ where: { id: variant.id }, data: { price: variant.price + 1 } });
+    h.statements.reset();
+    expect(priceOf((await h.gql(PRICES_AGAIN, { id: product.id })).data)).toBe(variant.price);
+    expect(h.statements.statements.some((s) => s.includes('"Variant"'))).toBe(false);
+    for (const headers of [asAdmin(), gatewayHeaders({ service: 'cart' })]) {
+      expect(priceOf((await h.gql(PRICES_AGAIN, { id: product.id }, headers)).data)).toBe(variant.price + 1);
+    }
+
+    // Any write through this process clears them with the searches.
+    const write = await h.gql(
+      'mutation($input: UpdateVariantInput!) { updateVariant(input: $input) { userErrors { code } } }',
+      { input: { id: variant.id, price: variant.price + 2 } },
+      asAdmin(),
+    );
+    expect(write.data.updateVariant.userErrors).toEqual([]);
+    expect(priceOf((await h.gql(PRICES_AGAIN, { id: product.id })).data)).toBe(variant.price + 2);
+    await h.db.variant.update({ where: { id: variant.id }, data: { price: variant.price } });
+    await h.gql('mutation($input: UpdateVariantInput!) { updateVariant(input: $input) { userErrors { code } } }', { input: { id: variant.id, price: variant.price } }, asAdmin());
   });
 
   it('answers a customer\'s repeated query whole, with no statement; an editor always reads the database', async () => {

@@ -77,4 +77,63 @@ describe('SearchCache', () => {
     off.put('r', 3);
     expect(off.peek('r')).toBeUndefined();
   });
+
+  describe('rowsOf', () => {
+    type Row = { productId: string; n: number };
+    const table: Row[] = [{ productId: 'p1', n: 1 }, { productId: 'p1', n: 2 }, { productId: 'p2', n: 3 }];
+    const fetcher = () => {
+      const calls: string[][] = [];
+      return { calls, fetch: async (keys: string[]) => (calls.push(keys), table.filter((r) => keys.includes(r.productId))) };
+    };
+    const byProduct = (r: Row) => r.productId;
+
+    it('fetches only the keys it does not hold, keeps keys without rows too, and answers the rest from memory', async () => {
+      const cache = new SearchCache(60_000);
+      const f = fetcher();
+      expect(await cache.rowsOf('variants', ['p1', 'p3'], f.fetch, byProduct)).toEqual([table[0], table[1]]);
+      const again = await cache.rowsOf('variants', ['p3', 'p2', 'p1'], f.fetch, byProduct);
+      expect(again).toHaveLength(3);
+      expect(new Set(again)).toEqual(new Set(table));
+      expect(f.calls).toEqual([['p1', 'p3'], ['p2']]);
+      // Another kind of rows is another key space.
+      await cache.rowsOf('images', ['p1'], f.fetch, byProduct);
+      expect(f.calls).toEqual([['p1', 'p3'], ['p2'], ['p1']]);
+    });
+
+    it('fetches again after the TTL or clear(), does not keep rows fetched across a clear(), and is off with a TTL of 0', async () => {
+      const cache = new SearchCache(30);
+      const f = fetcher();
+      await cache.rowsOf('variants', ['p1'], f.fetch, byProduct);
+      await new Promise((r) => setTimeout(r, 60));
+      await cache.rowsOf('variants', ['p1'], f.fetch, byProduct);
+      cache.clear();
+      await cache.rowsOf('variants', ['p1'], f.fetch, byProduct);
+      expect(f.calls).toHaveLength(3);
+
+      const racing = new SearchCache(60_000);
+      const slow = async (keys: string[]) => {
+        racing.clear(); // a write lands while the rows are being read
+        return f.fetch(keys);
+      };
+      expect(await racing.rowsOf('variants', ['p2'], slow, byProduct)).toEqual([table[2]]);
+      await racing.rowsOf('variants', ['p2'], f.fetch, byProduct);
+      expect(f.calls.slice(3)).toEqual([['p2'], ['p2']]);
+
+      const off = new SearchCache(0);
+      await off.rowsOf('variants', ['p1'], f.fetch, byProduct);
+      await off.rowsOf('variants', ['p1'], f.fetch, byProduct);
+      expect(f.calls).toHaveLength(7);
+    });
+
+    it('holds at most its number of row keys, dropping the least recently used', async () => {
+      const cache = new SearchCache(60_000, 1_000, 2);
+      const f = fetcher();
+      await cache.rowsOf('variants', ['p1'], f.fetch, byProduct);
+      await cache.rowsOf('variants', ['p2'], f.fetch, byProduct);
+      await cache.rowsOf('variants', ['p1'], f.fetch, byProduct); // p1 is now the most recent
+      await cache.rowsOf('variants', ['p3'], f.fetch, byProduct); // drops p2
+      await cache.rowsOf('variants', ['p1', 'p2'], f.fetch, byProduct);
+      expect(f.calls).toEqual([['p1'], ['p2'], ['p3'], ['p2']]);
+    });
+  });
 });

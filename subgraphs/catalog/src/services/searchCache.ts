@@ -8,13 +8,19 @@
  * write, a variant going in or out of stock) clears it when it arrives; `ttlMs` bounds the rest (a lost event).
  * Concurrent misses on one key share a single computation, so a burst on a cold query costs the database one
  * round of statements. A failed computation is not kept.
+ *
+ * It also holds the rows of relations customer-facing reads load (a product's variants and images, a category;
+ * see `rowsOf`), apart from the searches so that they do not evict them: every search page loads the variants
+ * of its 24 products, and popular products appear on many different pages.
  */
 export class SearchCache {
   private readonly entries = new Map<string, { until: number; value: Promise<unknown>; settled?: { value: unknown } }>();
 
+  private readonly rows = new Map<string, { until: number; rows: readonly unknown[] }>();
+
   private clears = 0;
 
-  constructor(readonly ttlMs: number, private readonly maxEntries = 1_000) {}
+  constructor(readonly ttlMs: number, private readonly maxEntries = 1_000, private readonly maxRowKeys = 20_000) {}
 
   get<T>(key: string, compute: () => Promise<T>): Promise<T> {
     if (this.ttlMs <= 0) return compute();
@@ -54,10 +60,46 @@ export class SearchCache {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  /**
+   * The rows of `keys` (of one `kind`: the variants of products, categories by id): those held fresh from memory,
+   * the others through one `fetch` of the keys missing, whose rows are then kept by `keyOf` (a key without rows
+   * as an empty list). Rows fetched across a clear() are returned but not kept. Cached rows are shared between
+   * requests and must not be modified.
+   */
+  async rowsOf<T>(kind: string, keys: readonly string[], fetch: (missing: string[]) => Promise<T[]>, keyOf: (row: T) => string): Promise<T[]> {
+    if (this.ttlMs <= 0) return fetch([...keys]);
+    const now = Date.now();
+    const held: T[] = [];
+    const missing: string[] = [];
+    for (const key of keys) {
+      const hit = this.rows.get(`${kind}\u0000${key}`);
+      if (hit && hit.until > now) {
+        held.push(...(hit.rows as T[]));
+        this.rows.delete(`${kind}\u0000${key}`);
+        this.rows.set(`${kind}\u0000${key}`, hit);
+      } else missing.push(key);
+    }
+    if (missing.length === 0) return held;
+    const generation = this.generation;
+    const fetched = await fetch(missing);
+    if (generation === this.generation) {
+      const byKey = new Map<string, T[]>(missing.map((key) => [key, []]));
+      for (const row of fetched) byKey.get(keyOf(row))?.push(row);
+      const until = Date.now() + this.ttlMs;
+      for (const [key, rows] of byKey) {
+        this.rows.delete(`${kind}\u0000${key}`);
+        this.rows.set(`${kind}\u0000${key}`, { until, rows });
+      }
+      while (this.rows.size > this.maxRowKeys) this.rows.delete(this.rows.keys().next().value!);
+    }
+    return [...held, ...fetched];
+  }
+
   /** Forgets everything: after every catalog write this process makes, and on CatalogChanged. */
   clear(): void {
     this.clears++;
     this.entries.clear();
+    this.rows.clear();
   }
 
   /** Counts clear() calls. */

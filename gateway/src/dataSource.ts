@@ -1,8 +1,9 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { Agent } from 'undici';
-import { ANONYMOUS, signIdentity } from '@storefront/shared';
+import { ANONYMOUS, signIdentity, type Viewer } from '@storefront/shared';
 import type { GatewayContext } from './context.ts';
+import type { EntityCache, SubgraphAnswer } from './entityCache.ts';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 /** What CachePolicy.restrict takes (@apollo/cache-control-types' CacheHint). */
@@ -23,11 +24,24 @@ const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000
  * fetch (a Request built twice, headers copied three times, the body read through a web stream), which was the
  * largest part of the gateway's own CPU time per request. undici's `request` writes and reads the socket directly.
  */
+export interface EntityCaching {
+  cache: EntityCache;
+  /** Whether this viewer may be given public answers (sharesPublicAnswers). */
+  shares(viewer: Viewer): boolean;
+}
+
 export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly origin: string;
   private readonly path: string;
 
-  constructor(readonly serviceName: string, readonly url: string, private readonly secret: string, private readonly timeoutMs: number) {
+  /** With `entityCaching`, a query's `_entities` fetches for viewers who share public answers go through the entity cache. */
+  constructor(
+    readonly serviceName: string,
+    readonly url: string,
+    private readonly secret: string,
+    private readonly timeoutMs: number,
+    private readonly entityCaching: EntityCaching | null = null,
+  ) {
     const parsed = new URL(url);
     this.origin = parsed.origin;
     this.path = `${parsed.pathname}${parsed.search}`;
@@ -36,11 +50,31 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const context: Partial<GatewayContext> = 'context' in options ? options.context : {};
-    if (!request.query) throw new Error('Missing query');
+    const query = request.query;
+    if (!query) throw new Error('Missing query');
+    const variables = request.variables ?? {};
+    const send = (sent: Record<string, unknown>) => this.send(context, { query, variables: sent, operationName: request.operationName, extensions: request.extensions });
+    // Only a query's entities: after a mutation, or for a subscription event, they are read fresh.
+    const inQuery = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'query';
+    const answer =
+      this.entityCaching && inQuery && Array.isArray(variables.representations) && this.entityCaching.shares(context.viewer ?? ANONYMOUS)
+        ? await this.entityCaching.cache.fetch(this.serviceName, query, variables, send)
+        : await send(variables);
+    // As RemoteGraphQLDataSource does: each fetch narrows the response's cache policy to what its subgraph
+    // allows, and a fetch without a Cache-Control header makes the whole response uncacheable.
+    // Subscription events run their plans outside Apollo Server, with no policy to narrow.
+    if ('incomingRequestContext' in options) {
+      (options.incomingRequestContext.overallCachePolicy as typeof options.incomingRequestContext.overallCachePolicy | undefined)?.restrict(answer.hint);
+    }
+    return answer.body as GatewayGraphQLResponse;
+  }
+
+  /** One POST to the subgraph: its parsed answer and Cache-Control, or a GraphQLError naming it. */
+  private async send(context: Partial<GatewayContext>, request: { query: string; variables: Record<string, unknown>; operationName?: string; extensions?: unknown }): Promise<SubgraphAnswer> {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...signIdentity(context.viewer ?? ANONYMOUS, this.secret) };
     if (context.requestId) headers['x-request-id'] = context.requestId;
     if (context.clientIp) headers['x-forwarded-for'] = context.clientIp;
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+    const body = JSON.stringify(request);
 
     let status: number;
     let text: string;
@@ -74,13 +108,7 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
         extensions: { code: 'SUBGRAPH_ERROR', serviceName: this.serviceName },
       });
     }
-    // As RemoteGraphQLDataSource does: each fetch narrows the response's cache policy to what its subgraph
-    // allows, and a fetch without a Cache-Control header makes the whole response uncacheable.
-    // Subscription events run their plans outside Apollo Server, with no policy to narrow.
-    if ('incomingRequestContext' in options) {
-      (options.incomingRequestContext.overallCachePolicy as typeof options.incomingRequestContext.overallCachePolicy | undefined)?.restrict(cacheHintOf(cacheControl));
-    }
-    return parsed as GatewayGraphQLResponse;
+    return { body: parsed as SubgraphAnswer['body'], hint: cacheHintOf(cacheControl) };
   }
 }
 

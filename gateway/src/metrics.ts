@@ -88,12 +88,15 @@ export function renderMetrics(s: MetricsSources): string {
     );
   }
   if (s.responseCache) {
-    const { hits, misses, coalesced, bypassed, clears } = s.responseCache;
+    const { hits, misses, coalesced, bypassed, clears, entityHits, entityMisses } = s.responseCache;
     families.push(
       family('gateway_response_cache_total', 'counter', 'Queries by what the response cache did: hit, miss (fetched; stored if every subgraph allowed it), coalesced (took the answer of an identical query being fetched), bypass (viewers who never share cached answers).', [
         [{ outcome: 'hit' }, hits], [{ outcome: 'miss' }, misses], [{ outcome: 'coalesced' }, coalesced], [{ outcome: 'bypass' }, bypassed],
       ]),
       family('gateway_response_cache_clears_total', 'counter', 'Times the response cache was emptied because catalog announced a change.', [[{}, clears]]),
+      family('gateway_entity_cache_total', 'counter', 'Entities of queries\' _entities fetches by where they came from: hit (the cache), miss (their subgraph).', [
+        [{ outcome: 'hit' }, entityHits], [{ outcome: 'miss' }, entityMisses],
+      ]),
     );
   }
   if (s.apiClientChanges !== null) {

@@ -5,6 +5,7 @@ import { ROLE_SCOPES, type Logger, type Viewer } from '@storefront/shared';
 import { broadcast, CATALOG_CHANGED, type EventTransport, type Subscription } from '@storefront/shared/events';
 import type { GatewayContext } from './context.ts';
 import { createCoalescing } from './responseCoalescing.ts';
+import { createEntityCache, type EntityCache } from './entityCache.ts';
 
 const CUSTOMER_SCOPES: ReadonlySet<string> = new Set(ROLE_SCOPES.CUSTOMER);
 
@@ -26,10 +27,16 @@ export interface ResponseCacheStats {
   bypassed: number;
   /** Times the whole cache was emptied (CatalogChanged). */
   clears: number;
+  /** Entities of queries' `_entities` fetches answered from the cache (entityCache.ts). */
+  entityHits: number;
+  /** Entities fetched from their subgraph. */
+  entityMisses: number;
 }
 
 export interface ResponseCache {
   plugins: ApolloServerPlugin<GatewayContext>[];
+  /** The entity cache, in the same memory and emptied with it; the subgraph data sources use it. */
+  entities: EntityCache;
   stats(): ResponseCacheStats;
   /** Drops every cached response. */
   clear(): void;
@@ -44,11 +51,13 @@ export interface ResponseCache {
  * cache control plugin), so a CDN in front of GET persisted queries caches what the gateway caches.
  *
  * The cache is per process (an LRU bounded in bytes): a hit costs no network round trip. What a replica holds
- * is at most max-age old, and catalog's CatalogChanged empties it sooner (clearOnCatalogChanges).
+ * is at most max-age old, and catalog's CatalogChanged empties it sooner (clearOnCatalogChanges). The same LRU
+ * holds single entities (entityCache.ts), so a query missing here still takes the entities it shares with
+ * others (the stock of variants listed on many pages) from memory.
  */
 export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number): ResponseCache | null {
   if (maxBytes <= 0) return null;
-  const stats: ResponseCacheStats = { hits: 0, misses: 0, coalesced: 0, bypassed: 0, clears: 0 };
+  const stats = { hits: 0, misses: 0, coalesced: 0, bypassed: 0, clears: 0 };
   // Per request, set when it starts: whether its viewer shares public answers, and how many clears it started
   // after (an answer fetched across a clear may predate the change that caused it, so it is neither stored nor
   // shared).
@@ -56,6 +65,7 @@ export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number)
   const shares = (context: GatewayContext) => requests.get(context)?.shares === true;
   const current = (context: GatewayContext) => requests.get(context)?.startedAfter === stats.clears;
   const cache = new InMemoryLRUCache<string>({ maxSize: maxBytes });
+  const entities = createEntityCache(cache, () => stats.clears);
   const coalescing = createCoalescing({ shares, current, maxWaitMs: subgraphTimeoutMs });
   const store: ApolloServerPlugin<GatewayContext> = responseCachePlugin<GatewayContext>({
     cache,
@@ -86,7 +96,12 @@ export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number)
   };
   // Order matters: bookkeeping's requestDidStart runs first, so the others find the request's state; the cache
   // answers hits, so coalescing only ever sees misses.
-  return { plugins: [bookkeeping, store, coalescing.plugin], stats: () => ({ ...stats }), clear };
+  return {
+    plugins: [bookkeeping, store, coalescing.plugin],
+    entities,
+    stats: () => ({ ...stats, entityHits: entities.stats().hits, entityMisses: entities.stats().misses }),
+    clear,
+  };
 }
 
 /**

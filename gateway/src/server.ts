@@ -16,7 +16,7 @@ import { subscribeToApiClientChanges, type ApiClientChanges } from './auth/apiCl
 import { countRequests, metricsRoute } from './metrics.ts';
 import { attachGatewaySubscriptions } from './subscriptions/server.ts';
 import { createProtection, GATEWAY_PUBLIC_CODES, type Protection } from './protection/index.ts';
-import { clearOnCatalogChanges, createResponseCache, type ResponseCache } from './responseCache.ts';
+import { clearOnCatalogChanges, createResponseCache, sharesPublicAnswers, type ResponseCache } from './responseCache.ts';
 
 export interface GatewayServer {
   apollo: ApolloServer<GatewayContext>;
@@ -59,13 +59,14 @@ function gatewayErrorFormatter(log: Logger) {
  * never leave the server and unexpected errors are masked with the request id.
  */
 export async function createGateway(config: GatewayConfig, log: Logger = createLogger('gateway'), options: GatewayOptions = {}): Promise<GatewayServer> {
+  const responseCache = createResponseCache(config.responseCacheBytes, config.subgraphTimeoutMs);
+  const entityCaching = responseCache ? { cache: responseCache.entities, shares: sharesPublicAnswers } : null;
   // The environment's URL for a known subgraph, else the one the supergraph names.
   const buildService = ({ name, url }: { name: string; url?: string }) =>
-    new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls] ?? url!, config.secret, config.subgraphTimeoutMs);
+    new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls] ?? url!, config.secret, config.subgraphTimeoutMs, entityCaching);
   const gateway = new ApolloGateway({ supergraphSdl: config.supergraphSdl, buildService, logger: log });
   const verifyApiKey = identityApiKeyVerifier(config.subgraphUrls.identity, config.secret);
   const protection = await createProtection({ config: config.protection, supergraphSdl: config.supergraphSdl, log, apiKeyKnownValid: verifyApiKey.knownValid });
-  const responseCache = createResponseCache(config.responseCacheBytes, config.subgraphTimeoutMs);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !config.production,

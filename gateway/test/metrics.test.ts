@@ -154,7 +154,7 @@ describe('GET /metrics', () => {
         limits: { maxDepth: 0, maxAliases: 0, maxRootFields: 0, maxTokens: 0, maxDirectives: 0, maxFields: 0, maxCost: 0, costBudget: 0 },
         batchesRejected: 0,
       },
-      responseCache: { hits: 4, misses: 2, coalesced: 3, bypassed: 1, clears: 5 },
+      responseCache: { hits: 4, misses: 2, coalesced: 3, bypassed: 1, clears: 5, entityHits: 7, entityMisses: 6 },
       subscriptions: null,
       apiClientChanges: 3,
       uptimeSeconds: 1.5,
@@ -168,6 +168,8 @@ describe('GET /metrics', () => {
     expect(valueOf(samples, 'gateway_response_cache_total', { outcome: 'hit' })).toBe(4);
     expect(valueOf(samples, 'gateway_response_cache_total', { outcome: 'bypass' })).toBe(1);
     expect(valueOf(samples, 'gateway_response_cache_clears_total')).toBe(5);
+    expect(valueOf(samples, 'gateway_entity_cache_total', { outcome: 'hit' })).toBe(7);
+    expect(valueOf(samples, 'gateway_entity_cache_total', { outcome: 'miss' })).toBe(6);
     expect(types.has('gateway_subscriptions')).toBe(false);
   });
 });

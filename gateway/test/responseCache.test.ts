@@ -17,8 +17,8 @@ import { startJwks, until } from './wsTestKit.ts';
 // header); "inventory" adds stock, public for 2 s; "order" adds a personal field and never sends a header.
 const CATALOG_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { shelf(tag: String!): [Item!]! broken: String changing: String slow(tag: String!): String }
-  type Mutation { touch: Boolean }
+  type Query { shelf(tag: String!): [Item!]! items(ids: [ID!]!): [Item!]! broken: String changing: String slow(tag: String!): String }
+  type Mutation { touch: Boolean touchItems(ids: [ID!]!): [Item!]! }
   type Item @key(fields: "id") { id: ID! title: String! }
 `;
 const INVENTORY_SDL = `
@@ -120,14 +120,25 @@ beforeAll(async () => {
             calls.catalog += 1;
             throw new Error('catalog could not answer');
           },
+          items: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ id, title: id })),
         },
-        Mutation: { touch: () => (calls.catalog += 1) > 0 },
+        Mutation: { touch: () => (calls.catalog += 1) > 0, touchItems: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ id, title: id })) },
         Item: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, title: ref.id }) },
       },
     },
     {
       name: 'inventory' as const, sdl: INVENTORY_SDL, plugins: [publicFor(2)],
-      resolvers: { Query: { locations: () => ['AMS'] }, Item: { __resolveReference: (ref: { id: string }) => ((calls.inventory += 1), { id: ref.id, inStock: true }) } },
+      resolvers: {
+        Query: { locations: () => ['AMS'] },
+        Item: {
+          __resolveReference: (ref: { id: string }) => ((calls.inventory += 1), { id: ref.id }),
+          // Items whose id starts with "bad" fail, as a subgraph's field can.
+          inStock: (item: { id: string }) => {
+            if (item.id.startsWith('bad')) throw new Error('no stock for this one');
+            return true;
+          },
+        },
+      },
     },
     {
       name: 'order' as const, sdl: ORDER_SDL, plugins: [],
@@ -311,5 +322,75 @@ describe('gateway response cache', () => {
     const before = calls.catalog;
     for (let i = 0; i < 2; i++) expect((await post(uncached.url, SHELF, { tag: 'off' })).cacheControl).toBe('max-age=5, public');
     expect(calls.catalog - before).toBe(2);
+  });
+});
+
+describe('gateway entity cache', () => {
+  const ITEMS = 'query Items($ids: [ID!]!) { items(ids: $ids) { id inStock } }';
+  const ITEMS_TITLED = 'query ItemsTitled($ids: [ID!]!) { items(ids: $ids) { id title inStock } }';
+  const items = (ids: string[]) => ({ data: { items: ids.map((id) => ({ id, inStock: true })) } });
+  const id = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+
+  it('answers the entities other queries fetched from memory, and sends the subgraph only the others, in order', async () => {
+    const [a, b, c] = [id('a'), id('b'), id('c')];
+    const before = { inventory: calls.inventory, stats: cached.gateway.responseCache!.stats() };
+    expect((await post(cached.url, ITEMS, { ids: [a, b] })).body).toEqual(items([a, b]));
+    expect(calls.inventory - before.inventory).toBe(2);
+    // Another query (another whole-response key) listing the same entities and a new one.
+    const mixed = await post(cached.url, ITEMS, { ids: [c, b, a] });
+    expect(mixed.body).toEqual(items([c, b, a]));
+    expect(calls.inventory - before.inventory).toBe(3); // only c
+    // What is left of the held entities' two seconds, in whole seconds.
+    expect(mixed.cacheControl).toBe('max-age=1, public');
+    const stats = cached.gateway.responseCache!.stats();
+    expect([stats.entityHits - before.stats.entityHits, stats.entityMisses - before.stats.entityMisses]).toEqual([2, 3]);
+    // The entities of another selection are other entries.
+    const titled = await post(cached.url, ITEMS_TITLED, { ids: [a] });
+    expect(titled.body).toEqual({ data: { items: [{ id: a, title: a, inStock: true }] } });
+    expect(calls.inventory - before.inventory).toBe(4);
+  });
+
+  it('keeps entities no longer than their max-age, and empties them with the response cache', async () => {
+    const a = id('aged');
+    const before = calls.inventory;
+    await post(cached.url, ITEMS, { ids: [a] });
+    await post(cached.url, ITEMS, { ids: [a, a] });
+    expect(calls.inventory - before).toBe(1);
+    await new Promise((r) => setTimeout(r, 2_100));
+    await post(cached.url, ITEMS, { ids: [a, a, a] });
+    expect(calls.inventory - before).toBe(2);
+    await emptied();
+    await post(cached.url, ITEMS, { ids: [a, a, a, a] });
+    expect(calls.inventory - before).toBe(3);
+  });
+
+  it('reads entities fresh for editors, after mutations, and with the cache off; and keeps none of theirs', async () => {
+    const a = id('fresh');
+    const editorToken = jwks.token('ed', '15m', { roles: ['ADMIN'], scope: 'catalog:write' });
+    const before = calls.inventory;
+    await post(cached.url, ITEMS, { ids: [a] }, editorToken);
+    await post(cached.url, ITEMS, { ids: [a] }, editorToken);
+    expect(calls.inventory - before).toBe(2);
+    const touched = await post(cached.url, 'mutation Touch($ids: [ID!]!) { touchItems(ids: $ids) { id inStock } }', { ids: [a] });
+    expect(touched.body).toEqual({ data: { touchItems: [{ id: a, inStock: true }] } });
+    expect(calls.inventory - before).toBe(3);
+    await post(cached.url, ITEMS, { ids: [a] }); // a shopper's query fetches it: nothing of the editor's was kept
+    expect(calls.inventory - before).toBe(4);
+    await post(uncached.url, ITEMS, { ids: [a] });
+    await post(uncached.url, ITEMS, { ids: [a] });
+    expect(calls.inventory - before).toBe(6);
+  });
+
+  it('puts a failed entity\'s error at its place in the whole list, and keeps nothing from a fetch with errors', async () => {
+    const [good, bad, other] = [id('good'), id('bad'), id('other')];
+    await post(cached.url, ITEMS, { ids: [good] });
+    const before = calls.inventory;
+    const res = await post(cached.url, ITEMS, { ids: [good, other, bad] });
+    expect(calls.inventory - before).toBe(2); // other and bad, not good
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors[0].path).toEqual(['items', 2, 'inStock']);
+    expect(res.cacheControl).toBe('no-store');
+    await post(cached.url, ITEMS, { ids: [other] });
+    expect(calls.inventory - before).toBe(3); // other was not kept from the fetch that had errors
   });
 });

@@ -215,12 +215,12 @@ const visibleSql = (plan: Plan) => {
   return sql`p."status" = ANY(${plan.statuses}::"ProductStatus"[])`;
 };
 
-/** The Product columns every search hit carries (the page's columns), so nothing joins back to Product. */
+/** The Product columns a page's search hits carry (the page's columns), so nothing joins back to Product. */
 const HIT_COLUMNS = sql`p."id", p."slug", p."title", p."description", p."brand", p."status", p."categoryId", p."minPrice", p."currency",
   p."createdAt", p."updatedAt"`;
 
 /**
- * The product summaries a statement reads on top of HIT_COLUMNS: variant-level filters (and their facets) test
+ * The product summaries a statement reads on top of its hit columns: variant-level filters (and their facets) test
  * "variantSummary", facets without them count the facet summary. Hits carry only what their statement reads,
  * since the search CTE is materialised (the variant summary alone is a few hundred bytes per hit).
  */
@@ -231,24 +231,37 @@ const SUMMARY = {
 } as const;
 type Summary = keyof typeof SUMMARY;
 
+/**
+ * What a statement's hits carry besides a summary: the page its columns and the rank (RELEVANCE sorts by it), the
+ * count and facet statements only what their filters read (no page columns, no rank to compute per hit).
+ */
+const HIT_SHAPES = {
+  page: { columns: HIT_COLUMNS, rank: sql`, ts_rank(p."searchVector", q.query)::float8 AS rank`, score: sql`, f.score::float8` },
+  filters: { columns: sql`p."id", p."status", p."brand", p."categoryId"`, rank: Prisma.empty, score: Prisma.empty },
+} as const;
+type HitShape = keyof typeof HIT_SHAPES;
+
 /** `fts` (full-text hits) and `hits` (fts, or the typo-tolerant fallback when fts is empty), as CTE text. */
-const searchCtes = (plan: Plan, summary: Summary) => sql`
+const searchCtes = (plan: Plan, shape: HitShape, summary: Summary) => {
+  const { columns, rank, score } = HIT_SHAPES[shape];
+  return sql`
   fts AS (
-    SELECT ${HIT_COLUMNS}${SUMMARY[summary]}, ts_rank(p."searchVector", q.query)::float8 AS rank
+    SELECT ${columns}${SUMMARY[summary]}${rank}
     FROM "Product" p, websearch_to_tsquery('english', catalog_unaccent(${plan.search})) AS q(query)
     WHERE p."searchVector" @@ q.query AND ${visibleSql(plan)}
   ),
   hits AS (
     SELECT * FROM fts
     UNION ALL
-    SELECT ${HIT_COLUMNS}${SUMMARY[summary]}, f.score::float8 FROM catalog_fuzzy_title_matches(${plan.search}) f
+    SELECT ${columns}${SUMMARY[summary]}${score} FROM catalog_fuzzy_title_matches(${plan.search}) f
     JOIN "Product" p ON p."id" = f."id"
     WHERE ${visibleSql(plan)} AND NOT EXISTS (SELECT 1 FROM fts)
   )`;
+};
 
-/** The WITH clause of a statement reading `summary`: the search CTEs when searching, then `more`. */
-const withClause = (plan: Plan, summary: Summary, more?: Prisma.Sql) => {
-  const ctes = [...(plan.search ? [searchCtes(plan, summary)] : []), ...(more ? [more] : [])];
+/** The WITH clause of a statement whose hits have `shape` and carry `summary`: the search CTEs when searching, then `more`. */
+const withClause = (plan: Plan, shape: HitShape, summary: Summary, more?: Prisma.Sql) => {
+  const ctes = [...(plan.search ? [searchCtes(plan, shape, summary)] : []), ...(more ? [more] : [])];
   return ctes.length ? sql`WITH ${Prisma.join(ctes, ',\n')}` : Prisma.empty;
 };
 
@@ -343,7 +356,7 @@ type PageRow = ProductModel & { sortKey: Date | string | number };
 
 function pageSql(plan: Plan): Prisma.Sql {
   const spec = SORTS[plan.sort];
-  return sql`${withClause(plan, filterSummary(plan))}
+  return sql`${withClause(plan, 'page', filterSummary(plan))}
     SELECT ${PRODUCT_COLUMNS}, ${spec.key} AS "sortKey"
     ${fromSql(plan)}
     WHERE ${matchesAll(plan)} AND ${plan.after ? spec.after(plan.after) : TRUE}
@@ -352,7 +365,7 @@ function pageSql(plan: Plan): Prisma.Sql {
 }
 
 function countSql(plan: Plan): Prisma.Sql {
-  return sql`${withClause(plan, filterSummary(plan))} SELECT count(*)::int AS "count" ${fromSql(plan)} WHERE ${matchesAll(plan)}`;
+  return sql`${withClause(plan, 'filters', filterSummary(plan))} SELECT count(*)::int AS "count" ${fromSql(plan)} WHERE ${matchesAll(plan)}`;
 }
 
 /** Facets of a query without variant-level filters: counted from each product's facet summary, no variant is read. */
@@ -362,7 +375,7 @@ function summaryFacetsSql(plan: Plan): Prisma.Sql {
     ${fromSql(plan)}
     WHERE ${visibleSql(plan)}
   )`;
-  return sql`${withClause(plan, 'facets', candidates)}
+  return sql`${withClause(plan, 'filters', 'facets', candidates)}
     SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
       FROM cand c WHERE c.c_ok GROUP BY c."brand"
     UNION ALL
@@ -402,7 +415,7 @@ function variantFacetsSql(plan: Plan): Prisma.Sql {
   const withoutPrice = and(variantConditions(plan, { price: false }));
   const withoutStock = and(variantConditions(plan, { stock: false }));
   const exceptCounted = and(variantConditions(plan, { exceptCountedOption: true }));
-  return sql`${withClause(plan, 'variants', candidates)}
+  return sql`${withClause(plan, 'filters', 'variants', candidates)}
     SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
       FROM cand c WHERE c.c_ok AND c.v_ok GROUP BY c."brand"
     UNION ALL

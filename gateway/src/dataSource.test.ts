@@ -107,4 +107,37 @@ describe('SignedDataSource', () => {
     await expect(call('/slow', {}, 200)).rejects.toMatchObject({ extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'catalog' } });
     expect(Date.now() - started).toBeLessThan(1_500);
   });
+
+  it("sends a query's _entities fetches for shoppers through the entity cache, reading held entities unless the query was cacheable before", async () => {
+    const seen: { readHeld: boolean | undefined }[] = [];
+    let known = false;
+    const entityCaching = {
+      cache: {
+        stats: () => ({ hits: 0, misses: 0 }),
+        fetch: async (_service: string, _query: string, variables: Record<string, unknown>, send: (v: Record<string, unknown>) => Promise<any>, readHeld?: boolean) => {
+          seen.push({ readHeld });
+          return send(variables);
+        },
+      },
+      shares: (v: Viewer) => v.roles.includes('CUSTOMER'),
+      knownCacheable: () => known,
+    };
+    const source = new SignedDataSource('inventory', `${base}/public`, SECRET, 1_000, entityCaching);
+    const fetchEntities = (operation: string, who: Viewer = viewer, representations: unknown = [{ __typename: 'Variant', id: 'v1' }]) =>
+      source.process({
+        kind: 'incoming operation',
+        request: { query: 'query($representations:[_Any!]!){_entities(representations:$representations){__typename}}', variables: { representations } },
+        context: { viewer: who },
+        incomingRequestContext: { overallCachePolicy, operation: { operation }, request: { variables: {} }, source: '{ x }' },
+      } as never);
+    await fetchEntities('query');
+    known = true;
+    await fetchEntities('query');
+    expect(seen).toEqual([{ readHeld: true }, { readHeld: false }]);
+    // Never for mutations, staff, or a fetch that is not an entity fetch.
+    await fetchEntities('mutation');
+    await fetchEntities('query', { userId: 'staff', roles: ['SUPPORT'], scopes: [] } as unknown as Viewer);
+    await fetchEntities('query', viewer, null);
+    expect(seen).toHaveLength(2);
+  });
 });

@@ -4,6 +4,7 @@ import { Agent } from 'undici';
 import { ANONYMOUS, signIdentity, type Viewer } from '@storefront/shared';
 import type { GatewayContext } from './context.ts';
 import type { EntityCache, SubgraphAnswer } from './entityCache.ts';
+import type { QueryIdentity } from './responseCoalescing.ts';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 /** What CachePolicy.restrict takes (@apollo/cache-control-types' CacheHint). */
@@ -28,6 +29,8 @@ export interface EntityCaching {
   cache: EntityCache;
   /** Whether this viewer may be given public answers (sharesPublicAnswers). */
   shares(viewer: Viewer): boolean;
+  /** Whether an identical query had a cacheable answer before (ResponseCache.knownCacheable). */
+  knownCacheable(rc: QueryIdentity): boolean;
 }
 
 export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
@@ -55,10 +58,13 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
     const variables = request.variables ?? {};
     const send = (sent: Record<string, unknown>) => this.send(context, { query, variables: sent, operationName: request.operationName, extensions: request.extensions });
     // Only a query's entities: after a mutation, or for a subscription event, they are read fresh.
-    const inQuery = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'query';
+    const incoming = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'query' ? options.incomingRequestContext : null;
+    const caching = this.entityCaching;
+    // A query whose whole answer was cacheable before (a popular page) will be cached whole again: it fetches
+    // its entities rather than take held ones, whose shorter remaining max-age would shorten its own.
     const answer =
-      this.entityCaching && inQuery && Array.isArray(variables.representations) && this.entityCaching.shares(context.viewer ?? ANONYMOUS)
-        ? await this.entityCaching.cache.fetch(this.serviceName, query, variables, send)
+      caching && incoming && Array.isArray(variables.representations) && caching.shares(context.viewer ?? ANONYMOUS)
+        ? await caching.cache.fetch(this.serviceName, query, variables, send, !caching.knownCacheable(incoming))
         : await send(variables);
     // As RemoteGraphQLDataSource does: each fetch narrows the response's cache policy to what its subgraph
     // allows, and a fetch without a Cache-Control header makes the whole response uncacheable.

@@ -368,6 +368,12 @@ function countSql(plan: Plan): Prisma.Sql {
   return sql`${withClause(plan, 'filters', filterSummary(plan))} SELECT count(*)::int AS "count" ${fromSql(plan)} WHERE ${matchesAll(plan)}`;
 }
 
+/**
+ * Candidates counted per category first, so each category's path is split once rather than once per product;
+ * the category facet then rolls those counts up to every ancestor.
+ */
+const categoryCounts = (where: Prisma.Sql) => sql`(SELECT c."categoryId", count(*) AS n FROM cand c WHERE ${where} GROUP BY c."categoryId")`;
+
 /** Facets of a query without variant-level filters: counted from each product's facet summary, no variant is read. */
 function summaryFacetsSql(plan: Plan): Prisma.Sql {
   const candidates = sql`cand AS MATERIALIZED (
@@ -379,9 +385,10 @@ function summaryFacetsSql(plan: Plan): Prisma.Sql {
     SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
       FROM cand c WHERE c.c_ok GROUP BY c."brand"
     UNION ALL
-    SELECT 'category', a."id", NULL, count(*)::int, 0
-      FROM cand c JOIN "Category" cat ON cat."id" = c."categoryId" CROSS JOIN LATERAL unnest(string_to_array(cat."path", '/')) AS a("id")
-      WHERE c.b_ok GROUP BY a."id"
+    SELECT 'category', a."id", NULL, sum(g.n)::int, 0
+      FROM ${categoryCounts(sql`c.b_ok`)} g
+      JOIN "Category" cat ON cat."id" = g."categoryId" CROSS JOIN LATERAL unnest(string_to_array(cat."path", '/')) AS a("id")
+      GROUP BY a."id"
     UNION ALL
     SELECT 'price', x.bucket::text, NULL, count(*)::int, 0
       FROM cand c CROSS JOIN LATERAL (SELECT DISTINCT width_bucket(price, ${[...PRICE_BOUNDARIES]}::int[]) AS bucket FROM unnest(c."variantPrices") AS price) x
@@ -419,9 +426,10 @@ function variantFacetsSql(plan: Plan): Prisma.Sql {
     SELECT 'brand' AS kind, c."brand" AS key, NULL::text AS value, count(*)::int AS count, 0 AS ord
       FROM cand c WHERE c.c_ok AND c.v_ok GROUP BY c."brand"
     UNION ALL
-    SELECT 'category', a."id", NULL, count(*)::int, 0
-      FROM cand c JOIN "Category" cat ON cat."id" = c."categoryId" CROSS JOIN LATERAL unnest(string_to_array(cat."path", '/')) AS a("id")
-      WHERE c.b_ok AND c.v_ok GROUP BY a."id"
+    SELECT 'category', a."id", NULL, sum(g.n)::int, 0
+      FROM ${categoryCounts(sql`c.b_ok AND c.v_ok`)} g
+      JOIN "Category" cat ON cat."id" = g."categoryId" CROSS JOIN LATERAL unnest(string_to_array(cat."path", '/')) AS a("id")
+      GROUP BY a."id"
     UNION ALL
     SELECT 'price', x.bucket::text, NULL, count(*)::int, 0
       FROM cand c CROSS JOIN LATERAL (

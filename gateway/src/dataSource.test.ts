@@ -108,19 +108,18 @@ describe('SignedDataSource', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
-  it("sends a query's _entities fetches for shoppers through the entity cache, reading held entities unless the query was cacheable before", async () => {
-    const seen: { readHeld: boolean | undefined }[] = [];
-    let known = false;
+  it("sends a query's _entities fetches for shoppers through the entity cache, and nothing else", async () => {
+    let cached = 0;
+    restricted = [];
     const entityCaching = {
       cache: {
         stats: () => ({ hits: 0, misses: 0 }),
-        fetch: async (_service: string, _query: string, variables: Record<string, unknown>, send: (v: Record<string, unknown>) => Promise<any>, readHeld?: boolean) => {
-          seen.push({ readHeld });
+        fetch: async (_service: string, _query: string, variables: Record<string, unknown>, send: (v: Record<string, unknown>) => Promise<any>) => {
+          cached += 1;
           return send(variables);
         },
       },
       shares: (v: Viewer) => v.roles.includes('CUSTOMER'),
-      knownCacheable: () => known,
     };
     const source = new SignedDataSource('inventory', `${base}/public`, SECRET, 1_000, entityCaching);
     const fetchEntities = (operation: string, who: Viewer = viewer, representations: unknown = [{ __typename: 'Variant', id: 'v1' }]) =>
@@ -128,16 +127,17 @@ describe('SignedDataSource', () => {
         kind: 'incoming operation',
         request: { query: 'query($representations:[_Any!]!){_entities(representations:$representations){__typename}}', variables: { representations } },
         context: { viewer: who },
-        incomingRequestContext: { overallCachePolicy, operation: { operation }, request: { variables: {} }, source: '{ x }' },
+        // A subscription event's plan runs with a request context of its own, without an operation.
+        incomingRequestContext: { overallCachePolicy, ...(operation === 'subscription event' ? {} : { operation: { operation } }), request: { variables: {} }, source: '{ x }' },
       } as never);
     await fetchEntities('query');
-    known = true;
-    await fetchEntities('query');
-    expect(seen).toEqual([{ readHeld: true }, { readHeld: false }]);
-    // Never for mutations, staff, or a fetch that is not an entity fetch.
+    expect(restricted).toEqual([{ maxAge: 5, scope: 'PUBLIC' }]);
+    expect(cached).toBe(1);
+    // Never for mutations, subscription events, staff, or a fetch that is not an entity fetch.
     await fetchEntities('mutation');
+    await fetchEntities('subscription event');
     await fetchEntities('query', { userId: 'staff', roles: ['SUPPORT'], scopes: [] } as unknown as Viewer);
     await fetchEntities('query', viewer, null);
-    expect(seen).toHaveLength(2);
+    expect(cached).toBe(1);
   });
 });

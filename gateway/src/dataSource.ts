@@ -4,13 +4,18 @@ import { Agent } from 'undici';
 import { ANONYMOUS, signIdentity, type Viewer } from '@storefront/shared';
 import type { GatewayContext } from './context.ts';
 import type { EntityCache, SubgraphAnswer } from './entityCache.ts';
-import type { QueryIdentity } from './responseCoalescing.ts';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 /** What CachePolicy.restrict takes (@apollo/cache-control-types' CacheHint). */
 export interface CacheHint {
   maxAge?: number;
   scope?: 'PUBLIC' | 'PRIVATE';
+}
+
+export interface EntityCaching {
+  cache: EntityCache;
+  /** Whether this viewer may be given public answers (sharesPublicAnswers). */
+  shares(viewer: Viewer): boolean;
 }
 
 /** One keep-alive connection pool for all subgraph traffic from this process. */
@@ -25,14 +30,6 @@ const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000
  * fetch (a Request built twice, headers copied three times, the body read through a web stream), which was the
  * largest part of the gateway's own CPU time per request. undici's `request` writes and reads the socket directly.
  */
-export interface EntityCaching {
-  cache: EntityCache;
-  /** Whether this viewer may be given public answers (sharesPublicAnswers). */
-  shares(viewer: Viewer): boolean;
-  /** Whether an identical query had a cacheable answer before (ResponseCache.knownCacheable). */
-  knownCacheable(rc: QueryIdentity): boolean;
-}
-
 export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly origin: string;
   private readonly path: string;
@@ -60,11 +57,9 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
     // Only a query's entities: after a mutation, or for a subscription event, they are read fresh.
     const incoming = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'query' ? options.incomingRequestContext : null;
     const caching = this.entityCaching;
-    // A query whose whole answer was cacheable before (a popular page) will be cached whole again: it fetches
-    // its entities rather than take held ones, whose shorter remaining max-age would shorten its own.
     const answer =
       caching && incoming && Array.isArray(variables.representations) && caching.shares(context.viewer ?? ANONYMOUS)
-        ? await caching.cache.fetch(this.serviceName, query, variables, send, !caching.knownCacheable(incoming))
+        ? await caching.cache.fetch(this.serviceName, query, variables, send)
         : await send(variables);
     // As RemoteGraphQLDataSource does: each fetch narrows the response's cache policy to what its subgraph
     // allows, and a fetch without a Cache-Control header makes the whole response uncacheable.

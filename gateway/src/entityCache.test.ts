@@ -97,15 +97,4 @@ describe('entity cache', () => {
     await cache.fetch('inventory', QUERY, { representations: [rep('n')] }, s.send);
     expect(s.sent[2]).toEqual(['n']);
   });
-
-  it('fetches every entity when told not to read held ones, and keeps them for their full max-age', async () => {
-    const { cache } = setup();
-    const s = subgraph();
-    await cache.fetch('inventory', QUERY, { representations: [rep('a')] }, s.send);
-    const fresh = await cache.fetch('inventory', QUERY, { representations: [rep('a'), rep('b')] }, s.send, false);
-    expect(s.sent).toEqual([['a'], ['a', 'b']]);
-    expect(fresh.hint).toEqual({ maxAge: 2, scope: 'PUBLIC' });
-    await cache.fetch('inventory', QUERY, { representations: [rep('b')] }, s.send);
-    expect(s.sent).toHaveLength(2);
-  });
 });

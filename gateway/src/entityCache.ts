@@ -18,17 +18,11 @@ export interface EntityCacheStats {
 export interface EntityCache {
   /**
    * Runs one `_entities` fetch for a viewer who shares public answers: the representations held fresh are
-   * answered from memory (unless `readHeld` is false), only the others are sent (`send` takes the variables to
-   * send), and what the subgraph marked public is kept for its max-age. The hint returned is what the whole
-   * fetch may be cached for.
+   * answered from memory, only the others are sent (`send` takes the variables to send), and what the subgraph
+   * marked public is kept for its max-age. The hint returned is what the whole fetch may be cached for: what is
+   * left of the held entities' max-age, in whole seconds, at most.
    */
-  fetch(
-    serviceName: string,
-    query: string,
-    variables: Record<string, unknown>,
-    send: (variables: Record<string, unknown>) => Promise<SubgraphAnswer>,
-    readHeld?: boolean,
-  ): Promise<SubgraphAnswer>;
+  fetch(serviceName: string, query: string, variables: Record<string, unknown>, send: (variables: Record<string, unknown>) => Promise<SubgraphAnswer>): Promise<SubgraphAnswer>;
   stats(): EntityCacheStats;
 }
 
@@ -52,14 +46,13 @@ export function createEntityCache(cache: KeyValueCache<string>, generation: () =
   const stats: EntityCacheStats = { hits: 0, misses: 0 };
   return {
     stats: () => ({ ...stats }),
-    async fetch(serviceName, query, variables, send, readHeld = true) {
+    async fetch(serviceName, query, variables, send) {
       const { representations, ...rest } = variables as { representations: unknown[] };
       const selection = createHash('sha256').update(query).update('\u0000').update(JSON.stringify(rest)).digest('base64url');
       const keys = representations.map((r) => `entity:${serviceName}:${selection}:${JSON.stringify(r)}`);
       const now = Date.now();
       const held = await Promise.all(
         keys.map(async (key) => {
-          if (!readHeld) return null;
           const raw = await cache.get(key);
           const entry = raw === undefined ? null : stored(raw);
           // Max-age is in whole seconds: an entry with less than one left is as good as gone.

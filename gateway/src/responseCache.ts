@@ -4,7 +4,7 @@ import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { ROLE_SCOPES, type Logger, type Viewer } from '@storefront/shared';
 import { broadcast, CATALOG_CHANGED, type EventTransport, type Subscription } from '@storefront/shared/events';
 import type { GatewayContext } from './context.ts';
-import { createCoalescing, type Coalescing } from './responseCoalescing.ts';
+import { createCoalescing } from './responseCoalescing.ts';
 import { createEntityCache, type EntityCache } from './entityCache.ts';
 
 const CUSTOMER_SCOPES: ReadonlySet<string> = new Set(ROLE_SCOPES.CUSTOMER);
@@ -37,10 +37,8 @@ export interface ResponseCache {
   plugins: ApolloServerPlugin<GatewayContext>[];
   /** The entity cache, in the same memory and emptied with it; the subgraph data sources use it. */
   entities: EntityCache;
-  /** Whether an identical query had a cacheable answer before (responseCoalescing.ts). */
-  knownCacheable: Coalescing['knownCacheable'];
   stats(): ResponseCacheStats;
-  /** Drops every cached response. */
+  /** Drops every cached response and entity. */
   clear(): void;
 }
 
@@ -101,7 +99,6 @@ export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number)
   return {
     plugins: [bookkeeping, store, coalescing.plugin],
     entities,
-    knownCacheable: coalescing.knownCacheable,
     stats: () => ({ ...stats, entityHits: entities.stats().hits, entityMisses: entities.stats().misses }),
     clear,
   };

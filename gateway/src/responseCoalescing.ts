@@ -21,18 +21,9 @@ export interface Coalescing {
   plugin: ApolloServerPlugin<GatewayContext>;
   /** Whether this request was answered with another request's execution. */
   answeredByAnother(context: GatewayContext): boolean;
-  /** Whether an identical query had a cacheable answer before (so this one's answer will be cached too). */
-  knownCacheable(rc: QueryIdentity): boolean;
 }
 
-/** What makes two requests the same query (the gateway's own request context has these too). */
-export interface QueryIdentity {
-  operationName?: string | null;
-  source?: string;
-  request: { variables?: Record<string, unknown> };
-}
-
-const keyOf = (rc: QueryIdentity) => `${rc.operationName ?? ''}\u0000${rc.source}\u0000${JSON.stringify(rc.request.variables ?? {})}`;
+const keyOf = (rc: GraphQLRequestContext<GatewayContext>) => `${rc.operationName ?? ''}\u0000${rc.source}\u0000${JSON.stringify(rc.request.variables ?? {})}`;
 
 /** The promise's value, or null once `ms` have passed. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
@@ -101,7 +92,7 @@ export function createCoalescing(options: CoalescingOptions): Coalescing {
       };
     },
   };
-  return { plugin, answeredByAnother: (context) => followers.has(context), knownCacheable: (rc) => known.has(keyOf(rc)) };
+  return { plugin, answeredByAnother: (context) => followers.has(context) };
 }
 
 type ResponseBody = GraphQLRequestContextWillSendResponse<GatewayContext>['response']['body'];

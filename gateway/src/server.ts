@@ -60,7 +60,7 @@ function gatewayErrorFormatter(log: Logger) {
  */
 export async function createGateway(config: GatewayConfig, log: Logger = createLogger('gateway'), options: GatewayOptions = {}): Promise<GatewayServer> {
   const responseCache = createResponseCache(config.responseCacheBytes, config.subgraphTimeoutMs);
-  const entityCaching = responseCache ? { cache: responseCache.entities, shares: sharesPublicAnswers, knownCacheable: responseCache.knownCacheable } : null;
+  const entityCaching = responseCache ? { cache: responseCache.entities, shares: sharesPublicAnswers } : null;
   // The environment's URL for a known subgraph, else the one the supergraph names.
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new SignedDataSource(name, config.subgraphUrls[name as keyof typeof config.subgraphUrls] ?? url!, config.secret, config.subgraphTimeoutMs, entityCaching);

@@ -3,9 +3,9 @@
 // DATABASE_URL (default 127.0.0.1:5432), runs the catalog and inventory subgraphs and the gateway as separate
 // processes in production mode (as deployed: NODE_ENV=production, limits and rate limits on), and drives them from
 // this process with a closed loop of concurrent clients. Two catalog processes run, one with its caches (search
-// results and whole customer responses, CATALOG_SEARCH_CACHE_MS) on and one with them off, each behind its own
-// gateway: the first with its response cache on (GATEWAY_RESPONSE_CACHE_MB; it keeps what catalog and inventory
-// mark public, for their max-age), the second with it off. Each page is measured direct to a catalog and through its gateway; the app's pages, which add stock
+// results, whole customer responses and the rows customer reads load, CATALOG_SEARCH_CACHE_MS) on and one with them
+// off, each behind its own gateway: the first with its response and entity caches on (GATEWAY_RESPONSE_CACHE_MB; they
+// keep what catalog and inventory mark public, for their max-age), the second with them off. Each page is measured direct to a catalog and through its gateway; the app's pages, which add stock
 // from inventory, only through the gateways. The repeated pages cycle through 10 popular searches (all cache hits
 // when on); the long-tail rows make every request a new search (all misses).
 // Prints RPS, latency percentiles and the gateway-over-direct throughput ratio; writes bench/results/catalog-search.json.

@@ -68,15 +68,20 @@ export class SearchCache {
    */
   async rowsOf<T>(kind: string, keys: readonly string[], fetch: (missing: string[]) => Promise<T[]>, keyOf: (row: T) => string): Promise<T[]> {
     if (this.ttlMs <= 0) return fetch([...keys]);
+    const rowKey = (key: string) => `${kind}\u0000${key}`;
+    // Re-inserting keeps the Map in least-recently-used order for eviction.
+    const keep = (key: string, entry: { until: number; rows: readonly unknown[] }) => {
+      this.rows.delete(rowKey(key));
+      this.rows.set(rowKey(key), entry);
+    };
     const now = Date.now();
     const held: T[] = [];
     const missing: string[] = [];
     for (const key of keys) {
-      const hit = this.rows.get(`${kind}\u0000${key}`);
+      const hit = this.rows.get(rowKey(key));
       if (hit && hit.until > now) {
         held.push(...(hit.rows as T[]));
-        this.rows.delete(`${kind}\u0000${key}`);
-        this.rows.set(`${kind}\u0000${key}`, hit);
+        keep(key, hit);
       } else missing.push(key);
     }
     if (missing.length === 0) return held;
@@ -86,10 +91,7 @@ export class SearchCache {
       const byKey = new Map<string, T[]>(missing.map((key) => [key, []]));
       for (const row of fetched) byKey.get(keyOf(row))?.push(row);
       const until = Date.now() + this.ttlMs;
-      for (const [key, rows] of byKey) {
-        this.rows.delete(`${kind}\u0000${key}`);
-        this.rows.set(`${kind}\u0000${key}`, { until, rows });
-      }
+      for (const [key, rows] of byKey) keep(key, { until, rows });
       while (this.rows.size > this.maxRowKeys) this.rows.delete(this.rows.keys().next().value!);
     }
     return [...held, ...fetched];

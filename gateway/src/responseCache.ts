@@ -57,7 +57,7 @@ export interface ResponseCache {
  */
 export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number): ResponseCache | null {
   if (maxBytes <= 0) return null;
-  const stats = { hits: 0, misses: 0, coalesced: 0, bypassed: 0, clears: 0 };
+  const stats: Omit<ResponseCacheStats, 'entityHits' | 'entityMisses'> = { hits: 0, misses: 0, coalesced: 0, bypassed: 0, clears: 0 };
   // Per request, set when it starts: whether its viewer shares public answers, and how many clears it started
   // after (an answer fetched across a clear may predate the change that caused it, so it is neither stored nor
   // shared).
@@ -99,7 +99,10 @@ export function createResponseCache(maxBytes: number, subgraphTimeoutMs: number)
   return {
     plugins: [bookkeeping, store, coalescing.plugin],
     entities,
-    stats: () => ({ ...stats, entityHits: entities.stats().hits, entityMisses: entities.stats().misses }),
+    stats: () => {
+      const { hits: entityHits, misses: entityMisses } = entities.stats();
+      return { ...stats, entityHits, entityMisses };
+    },
     clear,
   };
 }

@@ -4,7 +4,8 @@ import { createCategory, updateCategory } from '../services/adminCategories.ts';
 import type { CatalogContext } from '../context.ts';
 
 /**
- * Runs a catalog write, then drops this process's cached search results so its own readers see the write at once.
+ * Runs a catalog write, then drops this process's cached answers (searches, responses, relation rows) so its own
+ * readers see the write at once.
  * The other catalog processes and the gateways drop theirs on the CatalogChanged event that every successful
  * write queues in its own transaction (services/changes.ts).
  */

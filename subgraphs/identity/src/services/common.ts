@@ -32,7 +32,6 @@ export function requireUserId(ctx: IdentityContext): string {
 
 export const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === 'P2002';
 
-
 /** Trimmed text within bounds, or an error for that field. */
 export function text(value: string, field: string, max: number, min = 1): { value: string } | { error: IdentityUserError } {
   const v = value.trim().normalize('NFC');

@@ -125,6 +125,46 @@ describe('SearchCache', () => {
       expect(f.calls).toHaveLength(7);
     });
 
+    it('lets a concurrent request wait for the rows another is fetching rather than fetch them again', async () => {
+      const cache = new SearchCache(60_000);
+      const calls: string[][] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const slow = async (keys: string[]) => {
+        calls.push(keys);
+        await gate;
+        return table.filter((r) => keys.includes(r.productId));
+      };
+      const first = cache.rowsOf('variants', ['p1'], slow, byProduct);
+      const second = cache.rowsOf('variants', ['p1', 'p2'], slow, byProduct);
+      release();
+      expect(await first).toEqual([table[0], table[1]]);
+      expect(new Set(await second)).toEqual(new Set(table));
+      expect(calls).toEqual([['p1'], ['p2']]);
+    });
+
+    it('passes a failed fetch on to whoever waits for it and keeps nothing of it; after a clear() nobody waits for an older fetch', async () => {
+      const cache = new SearchCache(60_000);
+      let fail!: (e: Error) => void;
+      const failing = () => new Promise<Row[]>((_, reject) => (fail = reject));
+      const first = cache.rowsOf('variants', ['p1'], failing, byProduct);
+      const waiting = cache.rowsOf('variants', ['p1'], failing, byProduct);
+      fail(new Error('database down'));
+      await expect(first).rejects.toThrow('database down');
+      await expect(waiting).rejects.toThrow('database down');
+      const f = fetcher();
+      expect(await cache.rowsOf('variants', ['p1'], f.fetch, byProduct)).toEqual([table[0], table[1]]);
+
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const old = cache.rowsOf('variants', ['p2'], async (keys) => (await gate, f.fetch(keys)), byProduct);
+      cache.clear(); // a write lands while p2 is being read
+      expect(await cache.rowsOf('variants', ['p2'], f.fetch, byProduct)).toEqual([table[2]]);
+      release();
+      await old;
+      expect(f.calls).toEqual([['p1'], ['p2'], ['p2']]);
+    });
+
     it('holds at most its number of row keys, dropping the least recently used', async () => {
       const cache = new SearchCache(60_000, 1_000, 2);
       const f = fetcher();

@@ -18,6 +18,9 @@ export class SearchCache {
 
   private readonly rows = new Map<string, { until: number; rows: readonly unknown[] }>();
 
+  /** Row keys being fetched, with their rows to come: a concurrent request needing one waits rather than fetch it again. */
+  private readonly fetching = new Map<string, Promise<readonly unknown[]>>();
+
   private clears = 0;
 
   constructor(readonly ttlMs: number, private readonly maxEntries = 1_000, private readonly maxRowKeys = 20_000) {}
@@ -62,9 +65,9 @@ export class SearchCache {
 
   /**
    * The rows of `keys` (of one `kind`: the variants of products, categories by id): those held fresh from memory,
-   * the others through one `fetch` of the keys missing, whose rows are then kept by `keyOf` (a key without rows
-   * as an empty list). Rows fetched across a clear() are returned but not kept. Cached rows are shared between
-   * requests and must not be modified.
+   * those another request is fetching from its fetch, the others through one `fetch` of the keys missing, whose
+   * rows are then kept by `keyOf` (a key without rows as an empty list). Rows fetched across a clear() are returned
+   * but not kept. Cached rows are shared between requests and must not be modified.
    */
   async rowsOf<T>(kind: string, keys: readonly string[], fetch: (missing: string[]) => Promise<T[]>, keyOf: (row: T) => string): Promise<T[]> {
     if (this.ttlMs <= 0) return fetch([...keys]);
@@ -76,25 +79,52 @@ export class SearchCache {
     };
     const now = Date.now();
     const held: T[] = [];
+    const others: Promise<readonly unknown[]>[] = [];
     const missing: string[] = [];
     for (const key of keys) {
       const hit = this.rows.get(rowKey(key));
+      const pending = this.fetching.get(rowKey(key));
       if (hit && hit.until > now) {
         held.push(...(hit.rows as T[]));
         keep(key, hit);
-      } else missing.push(key);
+      } else if (pending) others.push(pending);
+      else missing.push(key);
     }
-    if (missing.length === 0) return held;
+    const fetched = missing.length ? await this.fetchRows(missing, rowKey, fetch, keyOf, keep) : [];
+    return [...held, ...fetched, ...((await Promise.all(others)).flat() as T[])];
+  }
+
+  private async fetchRows<T>(
+    missing: string[],
+    rowKey: (key: string) => string,
+    fetch: (missing: string[]) => Promise<T[]>,
+    keyOf: (row: T) => string,
+    keep: (key: string, entry: { until: number; rows: readonly unknown[] }) => void,
+  ): Promise<T[]> {
     const generation = this.generation;
-    const fetched = await fetch(missing);
-    if (generation === this.generation) {
-      const byKey = new Map<string, T[]>(missing.map((key) => [key, []]));
-      for (const row of fetched) byKey.get(keyOf(row))?.push(row);
-      const until = Date.now() + this.ttlMs;
-      for (const [key, rows] of byKey) keep(key, { until, rows });
-      while (this.rows.size > this.maxRowKeys) this.rows.delete(this.rows.keys().next().value!);
+    const batch = fetch(missing);
+    const byKey = batch.then((rows) => {
+      const grouped = new Map<string, T[]>(missing.map((key) => [key, []]));
+      for (const row of rows) grouped.get(keyOf(row))?.push(row);
+      return grouped;
+    });
+    const promised = missing.map((key) => {
+      const rows = byKey.then((grouped) => grouped.get(key)!);
+      rows.catch(() => undefined); // a failure reaches whoever waits on it, not the process
+      this.fetching.set(rowKey(key), rows);
+      return rows;
+    });
+    try {
+      const grouped = await byKey;
+      if (generation === this.generation) {
+        const until = Date.now() + this.ttlMs;
+        for (const [key, rows] of grouped) keep(key, { until, rows });
+        while (this.rows.size > this.maxRowKeys) this.rows.delete(this.rows.keys().next().value!);
+      }
+      return batch;
+    } finally {
+      missing.forEach((key, i) => this.fetching.get(rowKey(key)) === promised[i] && this.fetching.delete(rowKey(key)));
     }
-    return [...held, ...fetched];
   }
 
   /** Forgets everything: after every catalog write this process makes, and on CatalogChanged. */
@@ -102,6 +132,8 @@ export class SearchCache {
     this.clears++;
     this.entries.clear();
     this.rows.clear();
+    // Requests after the clear fetch for themselves: a fetch under way may predate the write.
+    this.fetching.clear();
   }
 
   /** Counts clear() calls. */
